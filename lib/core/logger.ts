@@ -1,0 +1,16 @@
+/**
+ * The one logging interface of the library. The core and the adapters write only through it;
+ * the Nest layer plugs Nest's `Logger` in. Messages never carry credentials: callers pass
+ * URLs through `redactUrl()` first.
+ */
+export interface MqLogger {
+  debug(message: string, fields?: Record<string, unknown>): void;
+  info(message: string, fields?: Record<string, unknown>): void;
+  warn(message: string, fields?: Record<string, unknown>): void;
+  error(message: string, fields?: Record<string, unknown>): void;
+}
+
+const noop = (): void => undefined;
+
+/** Null object: used when no logger is given, so no call site needs an `if`. */
+export const NOOP_LOGGER: MqLogger = Object.freeze({ debug: noop, info: noop, warn: noop, error: noop });

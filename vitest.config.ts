@@ -1,0 +1,57 @@
+import swc from 'unplugin-swc';
+import { defineConfig } from 'vitest/config';
+
+// SWC (not esbuild) compiles the tests: Nest's DI needs `emitDecoratorMetadata`, which esbuild lacks.
+const swcPlugin = () =>
+  swc.vite({
+    jsc: {
+      parser: { syntax: 'typescript', decorators: true },
+      transform: { legacyDecorator: true, decoratorMetadata: true },
+      target: 'es2022',
+    },
+  });
+
+const alias = { 'nestjs-mq-pool': new URL('./lib/index.ts', import.meta.url).pathname };
+
+export default defineConfig({
+  plugins: [swcPlugin()],
+  resolve: { alias },
+  test: {
+    projects: [
+      {
+        plugins: [swcPlugin()],
+        resolve: { alias },
+        test: {
+          name: 'unit',
+          include: ['test/unit/**/*.spec.ts'],
+          testTimeout: 10_000,
+        },
+      },
+      {
+        plugins: [swcPlugin()],
+        resolve: { alias },
+        test: {
+          name: 'integration',
+          include: ['test/integration/**/*.spec.ts'],
+          globalSetup: ['test/support/brokers.global-setup.ts'],
+          testTimeout: 60_000,
+          hookTimeout: 120_000,
+          // Integration files share real brokers and disposable nodes; run them one at a time.
+          fileParallelism: false,
+        },
+      },
+      {
+        plugins: [swcPlugin()],
+        resolve: { alias },
+        test: {
+          name: 'e2e',
+          include: ['test/e2e/**/*.spec.ts'],
+          globalSetup: ['test/support/brokers.global-setup.ts'],
+          testTimeout: 120_000,
+          hookTimeout: 300_000,
+          fileParallelism: false,
+        },
+      },
+    ],
+  },
+});
