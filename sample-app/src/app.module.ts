@@ -1,0 +1,45 @@
+import { Module } from '@nestjs/common';
+import { ConfigModule, ConfigService } from '@nestjs/config';
+import { TerminusModule } from '@nestjs/terminus';
+import { PrometheusModule } from '@willsoto/nestjs-prometheus';
+import { MqPoolModule } from 'nestjs-mq-pool';
+import { AppCounters } from './app-counters.js';
+import { EventsConsumer } from './events/events.consumer.js';
+import { EventsController } from './events/events.controller.js';
+import { HealthController } from './health/health.controller.js';
+import { OrdersConsumer } from './orders/orders.consumer.js';
+import { OrdersController } from './orders/orders.controller.js';
+import { OrdersService } from './orders/orders.service.js';
+import { OrdersTopology } from './orders/orders.topology.js';
+import { StatsController } from './stats/stats.controller.js';
+
+@Module({
+  imports: [
+    ConfigModule.forRoot({ isGlobal: true }),
+    // Serves prom-client's default registry at /metrics; the pools register their metrics there.
+    PrometheusModule.register({ defaultMetrics: { enabled: false } }),
+    TerminusModule,
+    MqPoolModule.forRootAsync({
+      inject: [ConfigService],
+      useFactory: (config: ConfigService) => ({
+        rabbitmq: {
+          url: config.get<string>('AMQP_URL', 'amqp://guest:guest@127.0.0.1:5672'),
+          channelsPerConnection: 8,
+          connectionName: 'sample-app',
+        },
+        kafka: {
+          brokers: config.get<string>('KAFKA_BROKERS', '127.0.0.1:9092').split(','),
+          clientId: 'sample-app',
+          // A demo convenience: the sample's topics appear on first use. Production clusters usually
+          // disable auto-creation and create topics (partitions, replication) up front.
+          allowAutoTopicCreation: true,
+          transactions: { maxProducers: 4, transactionalIdPrefix: 'sample-app' },
+        },
+        shutdown: { drainTimeoutMs: 15_000 },
+      }),
+    }),
+  ],
+  controllers: [OrdersController, EventsController, HealthController, StatsController],
+  providers: [AppCounters, OrdersService, OrdersTopology, OrdersConsumer, EventsConsumer],
+})
+export class AppModule {}

@@ -1,0 +1,52 @@
+import { Body, Controller, Get, HttpCode, Post, UseInterceptors } from '@nestjs/common';
+import { type ChannelHandle, ChannelInterceptor, CurrentChannel } from 'nestjs-mq-pool';
+import { AppCounters } from '../app-counters.js';
+import { ORDER_CREATED_KEY, ORDERS_EXCHANGE } from '../sample-config.js';
+import type { NewOrder } from './order.js';
+import { OrdersService, toOrder } from './orders.service.js';
+import { OrdersTopology } from './orders.topology.js';
+
+@Controller('orders')
+export class OrdersController {
+  constructor(
+    private readonly orders: OrdersService,
+    private readonly topology: OrdersTopology,
+    private readonly counters: AppCounters,
+  ) {}
+
+  /** The usual way: the injected pool's confirmed `publish()`. */
+  @Post()
+  @HttpCode(201)
+  async create(@Body() body: NewOrder): Promise<{ id: string }> {
+    const order = await this.orders.place(body);
+    return { id: order.id };
+  }
+
+  /**
+   * The request-scoped way: `ChannelInterceptor` leases one channel for this request on first use
+   * and releases it when the response completes, fails, or the client goes away.
+   */
+  @Post('direct')
+  @HttpCode(201)
+  @UseInterceptors(ChannelInterceptor)
+  async createDirect(
+    @Body() body: NewOrder,
+    @CurrentChannel() handle: ChannelHandle,
+  ): Promise<{ id: string }> {
+    const order = toOrder(body);
+    const ch = await handle.get();
+    ch.publish(ORDERS_EXCHANGE, ORDER_CREATED_KEY, Buffer.from(JSON.stringify(order)), {
+      messageId: order.id,
+      contentType: 'application/json',
+      persistent: true,
+    });
+    await ch.waitForConfirms();
+    this.counters.ordersPublished++;
+    return { id: order.id };
+  }
+
+  @Get('backlog')
+  async backlog(): Promise<{ backlog: number }> {
+    return { backlog: await this.topology.backlog() };
+  }
+}
