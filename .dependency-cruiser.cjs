@@ -11,21 +11,38 @@ module.exports = {
       comment: 'lib/core imports nothing from Nest, amqplib, kafkajs or the layers above it.',
       severity: 'error',
       from: { path: '^lib/core/' },
-      to: { path: ['@nestjs', 'amqplib', 'kafkajs', 'prom-client', '^lib/(rabbitmq|kafka|nest|health|metrics|shutdown)/'] },
+      to: {
+        path: [
+          '@nestjs',
+          'amqplib',
+          'kafkajs',
+          'prom-client',
+          '^lib/(rabbitmq|kafka|nest|health|metrics|shutdown)/',
+        ],
+      },
     },
     {
       name: 'rabbitmq-adapter-only-core-and-amqplib',
       comment: 'The RabbitMQ adapter depends on the core and amqplib only.',
       severity: 'error',
       from: { path: '^lib/rabbitmq/' },
-      to: { path: ['@nestjs', 'kafkajs', 'prom-client', '^lib/(kafka|nest|health|metrics|shutdown)/'] },
+      to: {
+        path: ['@nestjs', 'kafkajs', 'prom-client', '^lib/(kafka|nest|health|metrics|shutdown)/'],
+      },
     },
     {
       name: 'kafka-adapter-only-core-and-kafkajs',
       comment: 'The Kafka adapter depends on the core and kafkajs only.',
       severity: 'error',
       from: { path: '^lib/kafka/' },
-      to: { path: ['@nestjs', 'amqplib', 'prom-client', '^lib/(rabbitmq|nest|health|metrics|shutdown)/'] },
+      to: {
+        path: [
+          '@nestjs',
+          'amqplib',
+          'prom-client',
+          '^lib/(rabbitmq|nest|health|metrics|shutdown)/',
+        ],
+      },
     },
     {
       name: 'nest-glue-not-imported-below',
@@ -45,6 +62,9 @@ module.exports = {
     doNotFollow: { path: 'node_modules' },
     tsPreCompilationDeps: true,
     tsConfig: { fileName: 'tsconfig.json' },
-    enhancedResolveOptions: { exportsFields: ['exports'], conditionNames: ['import', 'require', 'node', 'default', 'types'] },
+    enhancedResolveOptions: {
+      exportsFields: ['exports'],
+      conditionNames: ['import', 'require', 'node', 'default', 'types'],
+    },
   },
 };
