@@ -1,0 +1,28 @@
+/**
+ * The metrics of DESIGN §3, in one place. Every series carries `pool` (registration name) and
+ * `broker` (`rabbitmq` | `kafka`); a few add one bounded label (`state`, `reason`, `outcome`).
+ * Never message data, never hosts or credentials.
+ */
+export const MQ_METRIC = Object.freeze({
+  connections: 'mq_pool_connections',
+  channels: 'mq_pool_channels',
+  waiting: 'mq_pool_waiting',
+  acquireSeconds: 'mq_pool_acquire_seconds',
+  acquireErrors: 'mq_pool_acquire_errors_total',
+  leaks: 'mq_pool_leaks_total',
+  reconnects: 'mq_pool_reconnects_total',
+  publishSeconds: 'mq_publish_seconds',
+  publishErrors: 'mq_publish_errors_total',
+  consume: 'mq_consume_total',
+});
+
+export type MqMetricName = (typeof MQ_METRIC)[keyof typeof MQ_METRIC];
+
+// Acquire is sub-millisecond when a channel is idle and up to acquireTimeoutMs (5 s) when saturated.
+export const ACQUIRE_BUCKETS = [
+  0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
+];
+// A confirmed publish is ~0.1-10 ms on a healthy broker; the tail reaches the confirm deadline (10 s).
+export const PUBLISH_BUCKETS = [
+  0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
+];

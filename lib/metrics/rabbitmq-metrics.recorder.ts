@@ -1,0 +1,50 @@
+import type {
+  ConnectionRole,
+  ConsumeOutcome,
+  PublishErrorReason,
+  RabbitMqMetricsRecorder,
+} from '../rabbitmq/rabbitmq-metrics.js';
+import { labelCache } from './label-cache.js';
+import type { MqMetrics } from './mq-metrics.js';
+
+/** The RabbitMQ adapter's broker-level recorder on Prometheus (labels pool, broker="rabbitmq"). */
+export class PrometheusRabbitMqMetricsRecorder implements RabbitMqMetricsRecorder {
+  private readonly reconnects;
+  private readonly publishSecondsChild;
+  private readonly publishErrors;
+  private readonly consume;
+
+  constructor(metrics: MqMetrics, pool: string) {
+    const base = { pool, broker: 'rabbitmq' };
+    this.reconnects = metrics.reconnects.labels(base);
+    this.reconnects.inc(0);
+    this.publishSecondsChild = metrics.publishSeconds.labels(base);
+    metrics.publishSeconds.zero(base);
+    this.publishErrors = labelCache((reason: string) =>
+      metrics.publishErrors.labels({ ...base, reason }),
+    );
+    this.consume = labelCache((outcome: string) => metrics.consume.labels({ ...base, outcome }));
+  }
+
+  reconnect(_role: ConnectionRole, outcome: 'success' | 'failure'): void {
+    // Counts re-established connections; failed attempts show as health "reconnecting" instead.
+    if (outcome === 'success') this.reconnects.inc();
+  }
+
+  publishSeconds(seconds: number): void {
+    this.publishSecondsChild.observe(seconds);
+  }
+
+  publishError(reason: PublishErrorReason): void {
+    this.publishErrors(reason).inc();
+  }
+
+  consumed(outcome: ConsumeOutcome, _seconds: number): void {
+    this.consume(outcome).inc();
+  }
+
+  staleDelivery(): void {
+    // An ack/nack the broker never got: the message is redelivered, so it is its own outcome.
+    this.consume('stale_ack').inc();
+  }
+}

@@ -1,0 +1,1 @@
+export { MqPoolShutdown } from './mq-pool-shutdown.service.js';

@@ -1,0 +1,102 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type { ConfirmChannel } from 'amqplib';
+import { ChannelScope } from '../../../../lib/rabbitmq/channel-scope.js';
+import type { ChannelLease, RabbitMqPool } from '../../../../lib/index.js';
+import { poolRegistry } from '../../../../lib/nest/pool-registry.js';
+
+/** Just enough of a confirm channel to tell channels apart and see them closed. */
+export class FakeChannel {
+  static next = 0;
+  readonly id = ++FakeChannel.next;
+  closed = false;
+  async close(): Promise<void> {
+    this.closed = true;
+  }
+}
+
+/**
+ * An in-memory stand-in for RabbitMqPool with its leasing semantics (exclusive leases, lazy
+ * channel scopes in an AsyncLocalStorage, re-entrant withChannel, dead channels destroyed on
+ * release) and counters the tests assert on. `gate` holds acquires until opened.
+ */
+export class FakeRabbitMqPool {
+  readonly name: string;
+  acquired = 0;
+  leased = 0;
+  destroyed = 0;
+  gate: Promise<void> | undefined;
+  private readonly scopes = new AsyncLocalStorage<ChannelScope>();
+  private readonly lease = (opts?: { signal?: AbortSignal }) => this.acquire(opts);
+
+  constructor(name = 'default') {
+    this.name = name;
+  }
+
+  async acquire(opts?: { signal?: AbortSignal }): Promise<ChannelLease> {
+    if (this.gate) {
+      const signal = opts?.signal;
+      await new Promise<void>((resolve, reject) => {
+        if (signal?.aborted) return reject(signal.reason);
+        signal?.addEventListener('abort', () => reject(signal.reason), { once: true });
+        void this.gate!.then(resolve);
+      });
+    }
+    this.acquired++;
+    this.leased++;
+    const channel = new FakeChannel();
+    let ended = false;
+    return {
+      get channel() {
+        if (ended) throw new Error('lease released');
+        return channel as unknown as ConfirmChannel;
+      },
+      get alive() {
+        return !channel.closed;
+      },
+      release: () => {
+        if (ended) return;
+        ended = true;
+        this.leased--;
+        if (channel.closed) this.destroyed++;
+      },
+      [Symbol.asyncDispose]: async () => undefined,
+    };
+  }
+
+  async withChannel<T>(fn: (ch: ConfirmChannel) => Promise<T>): Promise<T> {
+    const current = this.scopes.getStore();
+    if (current && !current.isEnded) return fn((await current.obtain()).channel);
+    const lease = await this.acquire();
+    const scope = new ChannelScope(this.lease, lease, true);
+    try {
+      return await this.scopes.run(scope, () => fn(lease.channel));
+    } finally {
+      scope.end();
+    }
+  }
+
+  currentChannel(): ConfirmChannel | undefined {
+    return this.scopes.getStore()?.channel;
+  }
+
+  createChannelScope(lease?: ChannelLease): ChannelScope {
+    return lease === undefined
+      ? new ChannelScope(this.lease)
+      : new ChannelScope(this.lease, lease, false);
+  }
+
+  runInChannelScope<T>(scope: ChannelScope, fn: () => T): T {
+    return this.scopes.run(scope, fn);
+  }
+
+  asPool(): RabbitMqPool {
+    return this as unknown as RabbitMqPool;
+  }
+}
+
+/** Registers `pool` in the process registry under `name`; returns the un-register function. */
+export function registerFake(pool: FakeRabbitMqPool, name = pool.name): () => void {
+  const owner = {};
+  poolRegistry.register(name, owner, { rabbitmq: pool.asPool(), kafka: undefined });
+  return () => poolRegistry.unregister(name, owner);
+}
