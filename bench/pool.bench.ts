@@ -1,0 +1,244 @@
+/**
+ * Pool overhead, side by side: 1,000,000 acquire+release of trivial resources at concurrency 1
+ * and 64 (max 8 resources, so at 64 callers queue), for
+ *   - this library's Pool: leak detection off; on (site stacks captured, the default when on);
+ *     on without site capture (`captureLeakSite: false`);
+ *   - generic-pool and tarn (dev dependencies);
+ *   - a minimal array-stack + FIFO-waiter pool written below: the floor any pool can reach.
+ *
+ * Run: `npm run bench:pool` (= node --expose-gc --import tsx bench/pool.bench.ts).
+ * Env: BENCH_OPS (default 1000000), BENCH_ROUNDS (default 5; the median run is reported),
+ *      BENCH_ONLY (comma-separated subject keys; baseline and generic-pool always run).
+ */
+import { fileURLToPath } from 'node:url';
+
+import genericPool from 'generic-pool';
+import { Pool as TarnPool } from 'tarn';
+
+import { Pool } from '../lib/core/index.js';
+
+const OPS = Number(process.env.BENCH_OPS ?? 1_000_000);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
+const MAX = 8;
+const CONCURRENCIES = [1, 64] as const;
+
+interface Resource {
+  id: number;
+}
+let nextId = 0;
+const makeResource = (): Resource => ({ id: nextId++ });
+
+/** The floor: a stack of free resources and a FIFO of parked callers; no deadlines, no bookkeeping. */
+class MinimalPool {
+  private readonly free: Resource[] = [];
+  private readonly waiters: ((r: Resource) => void)[] = [];
+  private head = 0;
+
+  constructor(size: number) {
+    for (let i = 0; i < size; i++) this.free.push(makeResource());
+  }
+
+  acquire(): Promise<Resource> {
+    const r = this.free.pop();
+    if (r !== undefined) return Promise.resolve(r);
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+
+  release(r: Resource): void {
+    if (this.head < this.waiters.length) {
+      const waiter = this.waiters[this.head]!;
+      this.waiters[this.head++] = undefined as never;
+      if (this.head === this.waiters.length) {
+        this.waiters.length = 0;
+        this.head = 0;
+      }
+      waiter(r);
+    } else {
+      this.free.push(r);
+    }
+  }
+}
+
+interface Subject<H> {
+  readonly name: string;
+  setup(): Promise<void> | void;
+  acquire(): Promise<H>;
+  release(handle: H): void;
+  teardown(): Promise<void>;
+}
+
+function minimalSubject(): Subject<Resource> {
+  let pool!: MinimalPool;
+  return {
+    name: 'baseline (array stack + FIFO)',
+    setup: () => void (pool = new MinimalPool(MAX)),
+    acquire: () => pool.acquire(),
+    release: (r) => pool.release(r),
+    teardown: async () => undefined,
+  };
+}
+
+function ourSubject(
+  name: string,
+  options: { leakDetectionMs?: number; captureLeakSite?: boolean },
+) {
+  let pool!: Pool<Resource>;
+  const subject: Subject<{ release(): void }> = {
+    name,
+    setup: () =>
+      void (pool = new Pool<Resource>(
+        { create: async () => makeResource(), destroy: async () => undefined },
+        { max: MAX, maxWaiting: 10_000, ...options },
+      )),
+    acquire: () => pool.acquire(),
+    release: (lease) => lease.release(),
+    teardown: () => pool.close(),
+  };
+  return subject;
+}
+
+function genericPoolSubject(): Subject<Resource> {
+  let pool!: genericPool.Pool<Resource>;
+  return {
+    name: 'generic-pool',
+    setup: () =>
+      void (pool = genericPool.createPool<Resource>(
+        { create: async () => makeResource(), destroy: async () => undefined },
+        { max: MAX, min: 0 },
+      )),
+    acquire: () => pool.acquire(),
+    release: (r) => void pool.release(r),
+    teardown: async () => {
+      await pool.drain();
+      await pool.clear();
+    },
+  };
+}
+
+function tarnSubject(): Subject<Resource> {
+  let pool!: TarnPool<Resource>;
+  return {
+    name: 'tarn',
+    setup: () =>
+      void (pool = new TarnPool<Resource>({
+        create: (cb) => cb(undefined as unknown as Error, makeResource()),
+        destroy: () => undefined,
+        min: 0,
+        max: MAX,
+      })),
+    acquire: () => pool.acquire().promise,
+    release: (r) => void pool.release(r),
+    teardown: () => pool.destroy().then(() => undefined),
+  };
+}
+
+async function runOnce<H>(subject: Subject<H>, concurrency: number, ops: number): Promise<number> {
+  await subject.setup();
+  const perWorker = Math.floor(ops / concurrency);
+  const worker = async (): Promise<void> => {
+    for (let i = 0; i < perWorker; i++) {
+      const handle = await subject.acquire();
+      subject.release(handle);
+    }
+  };
+  // CPU time, not wall time: on a shared machine, time spent descheduled is not the pool's cost.
+  const started = process.cpuUsage();
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  const used = process.cpuUsage(started);
+  await subject.teardown();
+  return ((used.user + used.system) * 1000) / (perWorker * concurrency);
+}
+
+const gc = (globalThis as { gc?: () => void }).gc ?? (() => undefined);
+
+const median = (values: number[]): number => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)]!;
+};
+
+const SUBJECTS: Record<string, () => Subject<unknown>> = {
+  baseline: minimalSubject as () => Subject<unknown>,
+  'pool-leak-off': () => ourSubject('Pool, leak detection off', {}) as Subject<unknown>,
+  'pool-leak-on-nosite': () =>
+    ourSubject('Pool, leak detection on, captureLeakSite: false', {
+      leakDetectionMs: 60_000,
+      captureLeakSite: false,
+    }) as Subject<unknown>,
+  'pool-leak-on-site': () =>
+    ourSubject('Pool, leak detection on (site stacks, default)', {
+      leakDetectionMs: 60_000,
+      captureLeakSite: true,
+    }) as Subject<unknown>,
+  'generic-pool': genericPoolSubject as () => Subject<unknown>,
+  tarn: tarnSubject as () => Subject<unknown>,
+};
+
+/**
+ * Child mode: measure one subject at one concurrency (after a warm-up) and print ns/op. Each
+ * measurement runs in its own process so that no pool inherits JIT state (polymorphic call
+ * sites, deoptimisations) from another: every one is measured at its best.
+ */
+async function child(key: string, concurrency: number): Promise<void> {
+  const subject = SUBJECTS[key]!();
+  await runOnce(subject, concurrency, Math.min(OPS, 200_000));
+  gc();
+  process.stdout.write(
+    JSON.stringify({ name: subject.name, ns: await runOnce(subject, concurrency, OPS) }),
+  );
+}
+
+/**
+ * Parent mode: rounds are interleaved (round 1 of every pool, then round 2, ...) so that load
+ * from other processes on a shared machine spreads over all pools instead of skewing one; the
+ * median round is reported.
+ */
+async function parent(): Promise<void> {
+  const { execFileSync } = await import('node:child_process');
+  const script = fileURLToPath(import.meta.url);
+  const only = process.env.BENCH_ONLY?.split(',');
+  const keys = Object.keys(SUBJECTS).filter(
+    (k) => only === undefined || only.includes(k) || k === 'baseline' || k === 'generic-pool',
+  );
+  console.log(
+    `node ${process.version}, ${OPS.toLocaleString('en')} acquire+release per run, trivial resources, max=${MAX}, ` +
+      `median of ${ROUNDS} interleaved runs, one process per run (after a warm-up)`,
+  );
+  for (const concurrency of CONCURRENCIES) {
+    const samples = new Map<string, { name: string; ns: number[] }>();
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const key of keys) {
+        const out = execFileSync(
+          process.execPath,
+          [...process.execArgv, script, '--child', key, String(concurrency)],
+          {
+            encoding: 'utf8',
+            stdio: ['ignore', 'pipe', 'inherit'],
+          },
+        );
+        const { name, ns } = JSON.parse(out) as { name: string; ns: number };
+        const entry = samples.get(key) ?? { name, ns: [] };
+        entry.ns.push(ns);
+        samples.set(key, entry);
+      }
+    }
+    const medianOf = (key: string): number => median(samples.get(key)!.ns);
+    const baseline = medianOf('baseline');
+    const gp = medianOf('generic-pool');
+    console.log(`\nconcurrency ${concurrency}`);
+    console.log(
+      '| pool | ns/op | ops/s | throughput vs generic-pool | time vs baseline | runs (ns/op) |\n|---|---:|---:|---:|---:|---|',
+    );
+    for (const [key, { name, ns }] of samples) {
+      const m = medianOf(key);
+      const opsPerSec = Math.round(1e9 / m).toLocaleString('en');
+      const runs = ns.map((v) => v.toFixed(0)).join(' ');
+      console.log(
+        `| ${name} | ${m.toFixed(0)} | ${opsPerSec} | ${(gp / m).toFixed(2)}x | ${(m / baseline).toFixed(2)}x | ${runs} |`,
+      );
+    }
+  }
+}
+
+const childIndex = process.argv.indexOf('--child');
+if (childIndex === -1) await parent();
+else await child(process.argv[childIndex + 1]!, Number(process.argv[childIndex + 2]));

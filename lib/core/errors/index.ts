@@ -1,0 +1,7 @@
+export { AcquireTimeoutError } from './acquire-timeout.error.js';
+export { InvalidPoolOptionsError } from './invalid-pool-options.error.js';
+export { LeaseReleasedError } from './lease-released.error.js';
+export { MqPoolError } from './mq-pool.error.js';
+export { PoolClosedError } from './pool-closed.error.js';
+export { PoolExhaustedError } from './pool-exhausted.error.js';
+export { PoolInvariantError } from './pool-invariant.error.js';

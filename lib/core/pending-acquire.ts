@@ -1,0 +1,87 @@
+import type { TimerHandle } from './clock.js';
+import type { Lease } from './lease.js';
+import type { AcquisitionSite } from './acquisition-site.js';
+
+/** What a waiter needs from its pool. */
+export interface WaiterOwner<T> {
+  /** The waiter's AbortSignal fired. */
+  abortWaiter(waiter: PendingAcquire<T>): void;
+  /** The waiter's own deadline timer fired. */
+  expireWaiter(waiter: PendingAcquire<T>): void;
+}
+
+// One shared executor instead of a closure per waiter: a Promise executor runs synchronously,
+// so the constructor picks the settle functions up right after `new Promise`.
+let capturedResolve: ((value: never) => void) | undefined;
+let capturedReject: ((reason: unknown) => void) | undefined;
+function capture(resolve: (value: never) => void, reject: (reason: unknown) => void): void {
+  capturedResolve = resolve;
+  capturedReject = reject;
+}
+
+/**
+ * One caller waiting in `acquire()`: its deferred promise, its deadline (and own timer when it
+ * has one), its abort subscription, and what it needs to explain a timeout. It settles exactly
+ * once; every later settle is ignored, so a late resource can never be handed to a caller that
+ * already gave up (the pool checks `settled` and keeps the resource).
+ */
+export class PendingAcquire<T> {
+  readonly promise: Promise<Lease<T>>;
+  settled = false;
+  /** In the pool's FIFO queue (see waiter-queue.ts). */
+  queued = false;
+  /**
+   * Waiters on the default timeout share one pool timer (FIFO order is also deadline order);
+   * others, and waiters pulled out of the queue for validation, get their own `timer`.
+   */
+  usesPoolTimer: boolean;
+  timer: TimerHandle | undefined = undefined;
+  private readonly resolve: (lease: Lease<T>) => void;
+  private readonly reject: (reason: unknown) => void;
+
+  constructor(
+    private readonly owner: WaiterOwner<T>,
+    readonly timeoutMs: number,
+    readonly enqueuedAt: number,
+    readonly deadline: number,
+    defaultTimeout: boolean,
+    readonly signal: AbortSignal | undefined,
+    readonly site: AcquisitionSite | undefined,
+    /** The pool's creation-failure count when this waiter arrived: tells whether a failure is this wait's likely cause. */
+    readonly createFailuresAtEnqueue: number,
+  ) {
+    this.promise = new Promise<Lease<T>>(capture);
+    this.resolve = capturedResolve as (lease: Lease<T>) => void;
+    this.reject = capturedReject as (reason: unknown) => void;
+    this.usesPoolTimer = defaultTimeout;
+    if (signal !== undefined) signal.addEventListener('abort', this, { once: true });
+  }
+
+  /** AbortSignal listener (an object listener: no closure per waiter). */
+  handleEvent(): void {
+    this.owner.abortWaiter(this);
+  }
+
+  /** Callback of the waiter's own deadline timer (created only for waiters that need one). */
+  ownTimerCallback(): () => void {
+    return () => {
+      this.timer = undefined;
+      this.owner.expireWaiter(this);
+    };
+  }
+
+  fulfil(lease: Lease<T>): void {
+    this.finish();
+    this.resolve(lease);
+  }
+
+  fail(error: unknown): void {
+    this.finish();
+    this.reject(error);
+  }
+
+  private finish(): void {
+    this.settled = true;
+    if (this.signal !== undefined) this.signal.removeEventListener('abort', this);
+  }
+}

@@ -1,0 +1,95 @@
+import { type Clock, SYSTEM_CLOCK } from './clock.js';
+import { type MqLogger, NOOP_LOGGER } from './logger.js';
+import { NOOP_POOL_METRICS, type PoolMetricsRecorder } from './metrics-recorder.js';
+
+/** Options of a `Pool`. Validated once, in the constructor, by `resolvePoolOptions()`. */
+export interface PoolOptions {
+  /** Required, >= 1. Counts resources being created, so the pool never holds more. */
+  max: number;
+  /** Resources (idle or leased) the pool keeps, created ahead of demand. Default 0. */
+  min?: number;
+  /** Deadline of every `acquire()`, in ms. Default 5000. */
+  acquireTimeoutMs?: number;
+  /**
+   * Callers that may queue beyond what the pool can serve by creating resources within `max`.
+   * Beyond it `acquire()` rejects at once with `PoolExhaustedError`. 0 = never queue for a
+   * release. Default 1000.
+   */
+  maxWaiting?: number;
+  /** Idle resources above `min` are destroyed after idling this long, in ms. 0 = never. Default 30000. */
+  idleTimeoutMs?: number;
+  /** Resources are retired after this long (a leased one when released), in ms. 0 = unlimited. Default 0. */
+  maxLifetimeMs?: number;
+  /** Fraction of `maxLifetimeMs` subtracted at random per resource, so they do not all expire together. Default 0.1. */
+  lifetimeJitter?: number;
+  /** `factory.validate()` runs on borrow only for a resource idle at least this long, in ms. Default 1000. */
+  validateAfterIdleMs?: number;
+  /** A lease held longer than this is reported once as a leak (event, log, metric), in ms. 0 = off. Default 0. */
+  leakDetectionMs?: number;
+  /**
+   * With leak detection on, capture the stack of each `acquire()` so a leak report names its
+   * site. Costs a stack capture per acquire (~1-5 µs); turn it off to detect and count leaks at
+   * hot-path speed. Default true.
+   */
+  captureLeakSite?: boolean;
+  /** Full-jitter exponential backoff between failed creations. Defaults 100 / 10000 ms. */
+  createBackoff?: { initialDelayMs?: number; maxDelayMs?: number };
+  /**
+   * Opt-in circuit breaker: after this many consecutive creation failures, while the pool holds
+   * no resource, `acquire()` rejects at once with `PoolExhaustedError` (reason `createFailing`)
+   * until a probe creation succeeds. 0 = off: callers wait until their deadline. Default 0.
+   */
+  failFastAfterCreateFailures?: number;
+  /** Deadline of `drain()` when called without one, in ms. Default 30000. */
+  drainTimeoutMs?: number;
+  /** Name used in messages, logs and events. Default "pool". */
+  name?: string;
+  clock?: Clock;
+  logger?: MqLogger;
+  metrics?: PoolMetricsRecorder;
+  /** Uniform in [0, 1); used for backoff and lifetime jitter. Default Math.random. */
+  random?: () => number;
+}
+
+/** Every option, resolved: what the pool actually runs with. */
+export interface ResolvedPoolOptions {
+  readonly max: number;
+  readonly min: number;
+  readonly acquireTimeoutMs: number;
+  readonly maxWaiting: number;
+  readonly idleTimeoutMs: number;
+  readonly maxLifetimeMs: number;
+  readonly lifetimeJitter: number;
+  readonly validateAfterIdleMs: number;
+  readonly leakDetectionMs: number;
+  readonly captureLeakSite: boolean;
+  readonly createBackoff: { readonly initialDelayMs: number; readonly maxDelayMs: number };
+  readonly failFastAfterCreateFailures: number;
+  readonly drainTimeoutMs: number;
+  readonly name: string;
+  readonly clock: Clock;
+  readonly logger: MqLogger;
+  readonly metrics: PoolMetricsRecorder;
+  readonly random: () => number;
+}
+
+/** The defaults, in one place. `max` has none: a pool size is a decision to make. */
+export const DEFAULT_POOL_OPTIONS: Readonly<Omit<ResolvedPoolOptions, 'max'>> = Object.freeze({
+  min: 0,
+  acquireTimeoutMs: 5_000,
+  maxWaiting: 1_000,
+  idleTimeoutMs: 30_000,
+  maxLifetimeMs: 0,
+  lifetimeJitter: 0.1,
+  validateAfterIdleMs: 1_000,
+  leakDetectionMs: 0,
+  captureLeakSite: true,
+  createBackoff: Object.freeze({ initialDelayMs: 100, maxDelayMs: 10_000 }),
+  failFastAfterCreateFailures: 0,
+  drainTimeoutMs: 30_000,
+  name: 'pool',
+  clock: SYSTEM_CLOCK,
+  logger: NOOP_LOGGER,
+  metrics: NOOP_POOL_METRICS,
+  random: Math.random,
+});

@@ -1,0 +1,938 @@
+import { fullJitterBackoff } from './backoff.js';
+import type { Clock, TimerHandle } from './clock.js';
+import { CoarseClock } from './coarse-clock.js';
+import { AcquireTimeoutError } from './errors/acquire-timeout.error.js';
+import { InvalidPoolOptionsError } from './errors/invalid-pool-options.error.js';
+import { PoolClosedError } from './errors/pool-closed.error.js';
+import { PoolExhaustedError } from './errors/pool-exhausted.error.js';
+import { PoolInvariantError } from './errors/pool-invariant.error.js';
+import { type Lease, type LeaseOwner, PoolLease } from './lease.js';
+import type { AcquisitionSite } from './acquisition-site.js';
+import { type LeakDetector, NO_LEAK_DETECTOR, TimedLeakDetector } from './leak-detector.js';
+import type { MqLogger } from './logger.js';
+import { guardMetricsRecorder, type PoolMetricsRecorder } from './metrics-recorder.js';
+import { PendingAcquire, type WaiterOwner } from './pending-acquire.js';
+import type { DestroyReason, PoolEvents } from './pool-events.js';
+import type { PoolOptions, ResolvedPoolOptions } from './pool-options.js';
+import type { DrainReport, PoolStats } from './pool-stats.js';
+import { PooledResource, ResourceState } from './pooled-resource.js';
+import { MAX_TIMER_MS, resolvePoolOptions } from './resolve-pool-options.js';
+import type { ResourceFactory } from './resource-factory.js';
+import { TypedEmitter } from './typed-emitter.js';
+import { WaiterQueue } from './waiter-queue.js';
+
+/** Options of one `acquire()` call. */
+export interface AcquireOptions {
+  /** Cancels the wait: the promise rejects with `signal.reason`. */
+  signal?: AbortSignal;
+  /** Overrides `acquireTimeoutMs` for this call. */
+  timeoutMs?: number;
+}
+
+const PoolState = { Open: 0, Draining: 1, Closed: 2 } as const;
+type PoolState = (typeof PoolState)[keyof typeof PoolState];
+
+/** A validate-on-borrow in flight: the resource, the waiter it is for, and its guard timer. */
+interface ValidationRun<T> {
+  readonly entry: PooledResource<T>;
+  readonly waiter: PendingAcquire<T>;
+  timer: TimerHandle | undefined;
+  done: boolean;
+}
+
+/**
+ * A bounded pool of resources made by a `ResourceFactory<T>`. Framework- and broker-free.
+ *
+ * Resource states, transitions and invariants: see `pooled-resource.ts`.
+ *
+ * Shape:
+ * - Every event (acquire, release, create done/failed, destroy, validation done, timers) ends in
+ *   `dispatch()`, the one pump that hands idle resources to waiters in FIFO order and starts the
+ *   creations the demand (waiters, `min`) calls for, within `max` and the backoff.
+ * - Hot path: an acquire that finds an idle resource and no queue allocates one lease and one
+ *   resolved promise; no timer, no closure, no real clock read (see `CoarseClock`). A caller that
+ *   has to wait gets a `PendingAcquire`; waiters on the default timeout share one pool timer.
+ * - Creation failures back off exponentially with full jitter, one probe at a time while
+ *   failing: never a hot loop. Waiters fail at their deadline with `AcquireTimeoutError` whose
+ *   `cause` is the last creation error.
+ * - Fail-fast policy: off by default, because the contract is "waiters fail at their deadline with
+ *   the cause", and the deadline plus `maxWaiting` already bound the wait. Opt in with
+ *   `failFastAfterCreateFailures: N`: after N consecutive failures, while the pool holds no
+ *   resource at all (nothing idle, nothing leased that could come back), `acquire()` rejects at
+ *   once with `PoolExhaustedError` (reason `createFailing`, `cause` = last error, `retryAfterMs` =
+ *   next probe). The pool keeps probing, one creation per backoff delay, even with no caller
+ *   waiting; the first success closes the circuit. Callers already queued keep their deadline.
+ */
+export class Pool<T> {
+  readonly name: string;
+  readonly options: ResolvedPoolOptions;
+
+  private readonly factory: ResourceFactory<T>;
+  private readonly validateFn: ((resource: T) => Promise<boolean> | boolean) | undefined;
+  private readonly clock: Clock;
+  private readonly time: CoarseClock;
+  private readonly logger: MqLogger;
+  private readonly metrics: PoolMetricsRecorder;
+  private readonly events: TypedEmitter<PoolEvents<T>>;
+  private readonly leakDetector: LeakDetector;
+  /** What leases and waiters may call back into; keeps those hooks off the public surface. */
+  private readonly owner: LeaseOwner<T> & WaiterOwner<T>;
+  // Hot option values, copied out of the frozen options object.
+  private readonly max: number;
+  private readonly maxWaiting: number;
+  private readonly acquireTimeoutMs: number;
+  private readonly validateAfterIdleMs: number;
+
+  private state: PoolState = PoolState.Open;
+  /** IDLE resources, a stack: top = most recently released (I5). */
+  private readonly idle: PooledResource<T>[] = [];
+  /** Every resource not yet DESTROYED, by identity (for `retire()`). */
+  private readonly all = new Map<T, PooledResource<T>>();
+  private readonly waiters = new WaiterQueue<T>();
+  private readonly validations = new Set<ValidationRun<T>>();
+  private leasedCount = 0;
+  private validatingCount = 0;
+  private creatingCount = 0;
+  private leakCount = 0;
+
+  /** Consecutive creation failures (reset by a success) and all failures ever. */
+  private createFailures = 0;
+  private createFailureSeq = 0;
+  private lastCreateError: unknown = undefined;
+  private nextCreateAt = 0;
+  private readonly createAbort = new AbortController();
+
+  private backoffTimer: TimerHandle | undefined = undefined;
+  private deadlineTimer: TimerHandle | undefined = undefined;
+  private idleTimer: TimerHandle | undefined = undefined;
+
+  private dispatching = false;
+  private dispatchAgain = false;
+
+  private drainPromise: Promise<DrainReport> | undefined = undefined;
+  private onDrainProgress: (() => void) | undefined = undefined;
+  private forceDrainDeadline: (() => void) | undefined = undefined;
+  private drainDestroyed = 0;
+  private readonly pendingDestroys = new Set<Promise<void>>();
+
+  private readonly onBackoffTimer = (): void => {
+    this.backoffTimer = undefined;
+    this.dispatch();
+  };
+  private readonly onDeadlineTimer = (): void => this.expireDefaultWaiters();
+  private readonly onIdleTimer = (): void => this.evictIdle();
+
+  constructor(factory: ResourceFactory<T>, options: PoolOptions) {
+    const resolved = resolvePoolOptions(options);
+    if (
+      typeof factory !== 'object' ||
+      factory === null ||
+      typeof factory.create !== 'function' ||
+      typeof factory.destroy !== 'function' ||
+      (factory.validate !== undefined && typeof factory.validate !== 'function')
+    ) {
+      throw new InvalidPoolOptionsError(
+        'factory',
+        'must be an object with create() and destroy() functions (and optionally validate())',
+        'pass a ResourceFactory<T>',
+      );
+    }
+    this.options = resolved;
+    this.name = resolved.name;
+    this.factory = factory;
+    this.validateFn = factory.validate === undefined ? undefined : factory.validate.bind(factory);
+    this.max = resolved.max;
+    this.maxWaiting = resolved.maxWaiting;
+    this.acquireTimeoutMs = resolved.acquireTimeoutMs;
+    this.validateAfterIdleMs = resolved.validateAfterIdleMs;
+    this.clock = resolved.clock;
+    this.time = new CoarseClock(resolved.clock);
+    this.logger = resolved.logger;
+    this.metrics = guardMetricsRecorder(resolved.metrics, (method, error) =>
+      this.logger.error(`pool "${this.name}": metrics recorder ${method}() threw; ignored`, {
+        error,
+      }),
+    );
+    this.events = new TypedEmitter<PoolEvents<T>>(this.logger, `pool "${this.name}"`);
+    this.owner = {
+      name: this.name,
+      releaseLease: (lease) => this.releaseLease(lease),
+      destroyLease: (lease, reason) => this.destroyLease(lease, reason),
+      abortWaiter: (waiter) => this.abortWaiter(waiter),
+      expireWaiter: (waiter) => this.expireWaiter(waiter),
+    };
+    this.leakDetector =
+      resolved.leakDetectionMs > 0
+        ? new TimedLeakDetector(
+            resolved.leakDetectionMs,
+            resolved.captureLeakSite,
+            Pool.prototype.acquire,
+            this.time,
+            this.clock,
+            (entry, heldMs) => this.reportLeak(entry as PooledResource<T>, heldMs),
+          )
+        : NO_LEAK_DETECTOR;
+    // Warm up to `min`.
+    this.dispatch();
+  }
+
+  // ---------------------------------------------------------------- public API
+
+  /**
+   * A lease on one resource: at once when one is idle, else after waiting in FIFO order. Rejects
+   * with `AcquireTimeoutError` at the deadline, `PoolExhaustedError` when the queue is full,
+   * `PoolClosedError` once draining, or `signal.reason` when aborted.
+   */
+  acquire(options?: AcquireOptions): Promise<Lease<T>> {
+    const site = this.leakDetector.captureSite();
+    // Hot path: no queue to respect and an idle resource fresh enough to skip validation.
+    if (this.waiters.length === 0 && this.state === PoolState.Open) {
+      const last = this.idle.length - 1;
+      if (last >= 0) {
+        const entry = this.idle[last]!;
+        if (
+          (this.validateFn === undefined ||
+            this.time.now() - entry.idleSince < this.validateAfterIdleMs) &&
+          (options === undefined || options.signal === undefined || !options.signal.aborted)
+        ) {
+          this.idle.pop();
+          return Promise.resolve(this.leaseOut(entry, site, 0));
+        }
+      }
+    }
+    return this.acquireSlow(options, site);
+  }
+
+  /**
+   * An adapter found `resource` dead (e.g. its connection dropped): an idle one is destroyed now
+   * (and replaced if there is demand); a leased or validating one is destroyed when it comes back.
+   * Unknown or already destroyed resources are ignored.
+   */
+  retire(resource: T, reason?: unknown): void {
+    const entry = this.all.get(resource);
+    if (entry === undefined) return;
+    if (entry.state === ResourceState.Idle) {
+      this.removeIdle(entry);
+      void this.destroyEntry(entry, 'retired', reason);
+      this.dispatch();
+    } else {
+      entry.retireReason ??= 'retired';
+    }
+  }
+
+  /** Counters, O(1). */
+  stats(): PoolStats {
+    const idle = this.idle.length;
+    return {
+      max: this.max,
+      size: idle + this.leasedCount + this.validatingCount + this.creatingCount,
+      idle,
+      leased: this.leasedCount,
+      creating: this.creatingCount,
+      validating: this.validatingCount,
+      waiting: this.waiters.length,
+      leaks: this.leakCount,
+      draining: this.state === PoolState.Draining,
+      closed: this.state === PoolState.Closed,
+    };
+  }
+
+  /**
+   * Graceful shutdown: new acquires fail with `PoolClosedError`, waiters are rejected, idle
+   * resources destroyed; leases are awaited up to `deadlineMs` (default `drainTimeoutMs`), then
+   * revoked and their resources destroyed. Resolves with a report once every `factory.destroy()`
+   * settled or the deadline passed. Idempotent: later calls return the same report.
+   */
+  drain(deadlineMs: number = this.options.drainTimeoutMs): Promise<DrainReport> {
+    if (this.drainPromise === undefined) {
+      if (typeof deadlineMs !== 'number' || !(deadlineMs >= 0) || deadlineMs > MAX_TIMER_MS) {
+        return Promise.reject(
+          new InvalidPoolOptionsError(
+            'deadlineMs',
+            `must be a number of ms in [0, ${MAX_TIMER_MS}], got ${String(deadlineMs)}`,
+            'pass e.g. 10000',
+          ),
+        );
+      }
+      this.drainPromise = this.runDrain(deadlineMs, deadlineMs);
+    }
+    return this.drainPromise;
+  }
+
+  /**
+   * Immediate shutdown: like `drain(0)` (leases revoked at once), then waits for the
+   * `factory.destroy()` calls, at most `drainTimeoutMs`. Cuts short a drain in progress.
+   */
+  async close(): Promise<void> {
+    if (this.drainPromise === undefined)
+      this.drainPromise = this.runDrain(0, this.options.drainTimeoutMs);
+    else this.forceDrainDeadline?.();
+    await this.drainPromise;
+  }
+
+  on<K extends keyof PoolEvents<T>>(event: K, listener: (payload: PoolEvents<T>[K]) => void): this {
+    this.events.on(event, listener);
+    return this;
+  }
+
+  off<K extends keyof PoolEvents<T>>(
+    event: K,
+    listener: (payload: PoolEvents<T>[K]) => void,
+  ): this {
+    this.events.off(event, listener);
+    return this;
+  }
+
+  // ------------------------------------------------------- lease / waiter hooks
+
+  /** Called by `PoolLease.release()`, once per lease. */
+  private releaseLease(lease: PoolLease<T>): void {
+    const entry = lease.entry;
+    if (entry.lease !== lease)
+      throw new PoolInvariantError(
+        `resource #${entry.id} released by a lease that does not hold it`,
+      );
+    this.leakDetector.untrack(entry);
+    entry.lease = undefined;
+    this.leasedCount--;
+    if (entry.retireReason !== undefined || this.state !== PoolState.Open) {
+      void this.destroyEntry(entry, entry.retireReason ?? 'drain');
+    } else {
+      entry.moveTo(ResourceState.Idle);
+      this.pushIdle(entry);
+      // Same size, so no new demand for creations: only a waiter can want this resource.
+      if (this.waiters.length === 0) return;
+    }
+    this.dispatch();
+  }
+
+  /** Called by `PoolLease.destroy()`, once per lease. */
+  private destroyLease(lease: PoolLease<T>, reason: unknown): Promise<void> {
+    const entry = lease.entry;
+    if (entry.lease !== lease)
+      throw new PoolInvariantError(
+        `resource #${entry.id} destroyed by a lease that does not hold it`,
+      );
+    this.leakDetector.untrack(entry);
+    entry.lease = undefined;
+    this.leasedCount--;
+    const destroyed = this.destroyEntry(entry, 'broken', reason);
+    this.dispatch();
+    return destroyed;
+  }
+
+  /** AbortSignal of a waiter fired. */
+  private abortWaiter(waiter: PendingAcquire<T>): void {
+    if (waiter.settled) return;
+    this.dropWaiter(waiter);
+    this.metrics.acquireFailed('aborted');
+    waiter.fail(waiter.signal?.reason);
+    this.dispatch();
+  }
+
+  /** The deadline of a waiter passed. */
+  private expireWaiter(waiter: PendingAcquire<T>): void {
+    if (waiter.settled) return;
+    const stats = this.stats();
+    this.dropWaiter(waiter);
+    const cause =
+      this.createFailures > 0 || this.createFailureSeq > waiter.createFailuresAtEnqueue
+        ? this.lastCreateError
+        : undefined;
+    this.metrics.acquireFailed('timeout');
+    waiter.fail(
+      new AcquireTimeoutError({ pool: this.name, timeoutMs: waiter.timeoutMs, stats, cause }),
+    );
+  }
+
+  // ------------------------------------------------------------- acquire path
+
+  private acquireSlow(
+    options: AcquireOptions | undefined,
+    site: AcquisitionSite | undefined,
+  ): Promise<Lease<T>> {
+    if (this.state !== PoolState.Open) {
+      this.metrics.acquireFailed('closed');
+      return Promise.reject(
+        new PoolClosedError(this.name, this.state === PoolState.Draining ? 'draining' : 'closed'),
+      );
+    }
+    const signal = options?.signal;
+    if (signal?.aborted) {
+      this.metrics.acquireFailed('aborted');
+      return Promise.reject(signal.reason);
+    }
+    let timeoutMs = this.acquireTimeoutMs;
+    if (options?.timeoutMs !== undefined) {
+      const t = options.timeoutMs;
+      if (typeof t !== 'number' || !(t > 0) || t > MAX_TIMER_MS) {
+        return Promise.reject(
+          new InvalidPoolOptionsError(
+            'timeoutMs',
+            `must be a number of ms in (0, ${MAX_TIMER_MS}], got ${String(t)}`,
+            'pass e.g. { timeoutMs: 5000 } or omit it',
+          ),
+        );
+      }
+      timeoutMs = t;
+    }
+    if (this.failingFast()) {
+      const stats = this.stats();
+      this.metrics.acquireFailed('exhausted');
+      return Promise.reject(
+        new PoolExhaustedError({
+          pool: this.name,
+          reason: 'createFailing',
+          stats,
+          failures: this.createFailures,
+          retryAfterMs: Math.max(0, Math.ceil(this.nextCreateAt - this.time.exact())),
+          cause: this.lastCreateError,
+        }),
+      );
+    }
+    // Callers the pool can serve without anyone releasing: idle ones, free slots, creates in flight.
+    const live = this.idle.length + this.leasedCount + this.validatingCount;
+    const servable = this.idle.length + this.max - live;
+    if (this.waiters.length - servable >= this.maxWaiting) {
+      const stats = this.stats();
+      this.metrics.acquireFailed('exhausted');
+      return Promise.reject(
+        new PoolExhaustedError({
+          pool: this.name,
+          reason: 'maxWaiting',
+          stats,
+          maxWaiting: this.maxWaiting,
+        }),
+      );
+    }
+
+    const now = this.time.now();
+    const isDefault = timeoutMs === this.acquireTimeoutMs;
+    const waiter = new PendingAcquire<T>(
+      this.owner,
+      timeoutMs,
+      now,
+      now + timeoutMs,
+      isDefault,
+      signal,
+      site,
+      this.createFailureSeq,
+    );
+    this.waiters.push(waiter);
+    if (isDefault) {
+      // FIFO order is deadline order for these: one timer, for the oldest.
+      if (this.deadlineTimer === undefined) this.armDeadlineTimer(waiter.deadline, now);
+    } else {
+      waiter.timer = this.clock.setTimeout(waiter.ownTimerCallback(), timeoutMs);
+    }
+    // The pump can act only on an idle resource or a free slot; a saturated pool (the common
+    // reason to be here) skips it.
+    if (this.idle.length !== 0 || live + this.creatingCount < this.max) this.dispatch();
+    return waiter.promise;
+  }
+
+  private leaseOut(
+    entry: PooledResource<T>,
+    site: AcquisitionSite | undefined,
+    waitSeconds: number,
+  ): PoolLease<T> {
+    entry.moveTo(ResourceState.Leased);
+    this.leasedCount++;
+    const lease = new PoolLease<T>(this.owner, entry, site);
+    entry.lease = lease;
+    this.leakDetector.track(entry);
+    this.metrics.acquired(waitSeconds);
+    return lease;
+  }
+
+  private handOver(entry: PooledResource<T>, waiter: PendingAcquire<T>): void {
+    if (waiter.settled)
+      throw new PoolInvariantError(
+        `pool "${this.name}": a resource was handed to a caller that already gave up`,
+      );
+    this.clearWaiterTimer(waiter);
+    const lease = this.leaseOut(entry, waiter.site, (this.time.now() - waiter.enqueuedAt) / 1000);
+    waiter.fulfil(lease);
+  }
+
+  private dropWaiter(waiter: PendingAcquire<T>): void {
+    this.waiters.remove(waiter);
+    this.clearWaiterTimer(waiter);
+  }
+
+  private clearWaiterTimer(waiter: PendingAcquire<T>): void {
+    if (waiter.timer !== undefined) {
+      this.clock.clearTimeout(waiter.timer);
+      waiter.timer = undefined;
+    }
+  }
+
+  private armDeadlineTimer(due: number, now: number): void {
+    this.deadlineTimer = this.clock.setTimeout(
+      this.onDeadlineTimer,
+      Math.max(1, Math.ceil(due - now)),
+    );
+  }
+
+  /** The shared deadline timer fired: expire the default-timeout waiters that are due, oldest first. */
+  private expireDefaultWaiters(): void {
+    this.deadlineTimer = undefined;
+    if (this.state !== PoolState.Open) return;
+    const now = this.time.exact();
+    const due: PendingAcquire<T>[] = [];
+    this.waiters.scan((waiter) => {
+      if (!waiter.usesPoolTimer) return true;
+      if (waiter.deadline > now) {
+        this.armDeadlineTimer(waiter.deadline, now);
+        return false;
+      }
+      due.push(waiter);
+      return true;
+    });
+    for (const waiter of due) this.expireWaiter(waiter);
+    this.dispatch();
+  }
+
+  // ------------------------------------------------------------------- pump
+
+  /**
+   * The one pump. Hands idle resources to waiters (FIFO), then starts the creations that the
+   * demand calls for. Re-entrant calls (from listeners or factory code) are folded into a loop.
+   */
+  private dispatch(): void {
+    if (this.dispatching) {
+      this.dispatchAgain = true;
+      return;
+    }
+    this.dispatching = true;
+    try {
+      do {
+        this.dispatchAgain = false;
+        this.serveWaiters();
+        this.startCreates();
+      } while (this.dispatchAgain);
+    } finally {
+      this.dispatching = false;
+    }
+    if (this.onDrainProgress !== undefined) this.onDrainProgress();
+  }
+
+  private serveWaiters(): void {
+    while (this.waiters.length > 0 && this.idle.length > 0 && this.state === PoolState.Open) {
+      const waiter = this.waiters.shift()!;
+      const entry = this.idle.pop()!;
+      if (
+        this.validateFn !== undefined &&
+        this.time.now() - entry.idleSince >= this.validateAfterIdleMs
+      ) {
+        this.startValidation(entry, waiter);
+      } else {
+        this.handOver(entry, waiter);
+      }
+    }
+  }
+
+  private startCreates(): void {
+    const max = this.max;
+    const min = this.options.min;
+    const idle = this.idle.length;
+    const size = idle + this.leasedCount + this.validatingCount + this.creatingCount;
+    if (size >= max || this.state !== PoolState.Open) return;
+    let wanted = Math.max(this.waiters.length - idle - this.creatingCount, min - size);
+    // While failing fast with nothing left, keep probing even if nobody waits: it is the only way back.
+    if (wanted < 1 && this.creatingCount === 0 && this.failingFast()) wanted = 1;
+    wanted = Math.min(wanted, max - size);
+    if (wanted <= 0) return;
+    if (this.createFailures > 0) {
+      // Failing: one probe at a time, after the backoff delay.
+      if (this.creatingCount > 0) return;
+      const wait = this.nextCreateAt - this.time.exact();
+      if (wait > 0) {
+        if (this.backoffTimer === undefined)
+          this.backoffTimer = this.clock.setTimeout(this.onBackoffTimer, Math.ceil(wait));
+        return;
+      }
+      wanted = 1;
+    }
+    for (let i = 0; i < wanted; i++) this.startCreate();
+  }
+
+  private failingFast(): boolean {
+    const n = this.options.failFastAfterCreateFailures;
+    return (
+      n > 0 &&
+      this.createFailures >= n &&
+      this.idle.length + this.leasedCount + this.validatingCount === 0
+    );
+  }
+
+  // ---------------------------------------------------------------- creation
+
+  private startCreate(): void {
+    this.creatingCount++;
+    let pending: Promise<T>;
+    try {
+      pending = Promise.resolve(this.factory.create(this.createAbort.signal));
+    } catch (error) {
+      pending = Promise.reject(error);
+    }
+    pending
+      .then(
+        (resource) => this.onCreated(resource),
+        (error: unknown) => this.onCreateFailed(error),
+      )
+      .catch((error: unknown) => this.internalError('create', error));
+  }
+
+  /** A bug surfaced in a promise callback: logged, never an unhandled rejection. */
+  private internalError(where: string, error: unknown): void {
+    this.logger.error(`pool "${this.name}": internal error after ${where}`, { error });
+  }
+
+  private onCreated(resource: T): void {
+    if (this.all.has(resource)) {
+      // Never destroy it: it is in use. Count the attempt as failed.
+      this.onCreateFailed(
+        new PoolInvariantError(
+          `pool "${this.name}": factory.create() returned a resource already in the pool`,
+        ),
+      );
+      return;
+    }
+    this.creatingCount--;
+    this.createFailures = 0;
+    const entry = new PooledResource(resource, this.time.now());
+    this.all.set(resource, entry);
+    if (this.state !== PoolState.Open) {
+      void this.destroyEntry(entry, 'drain');
+      this.dispatch();
+      return;
+    }
+    const { maxLifetimeMs, lifetimeJitter, random } = this.options;
+    if (maxLifetimeMs > 0) {
+      const lifetime = Math.max(1, maxLifetimeMs * (1 - lifetimeJitter * random()));
+      entry.lifetimeTimer = this.clock.setTimeout(() => this.expire(entry), lifetime);
+    }
+    this.pushIdle(entry);
+    this.events.emit('created', { resource });
+    this.dispatch();
+  }
+
+  private onCreateFailed(error: unknown): void {
+    this.creatingCount--;
+    this.createFailures++;
+    this.createFailureSeq++;
+    this.lastCreateError = error;
+    const retryInMs = fullJitterBackoff(
+      this.createFailures,
+      this.options.createBackoff,
+      this.options.random,
+    );
+    this.nextCreateAt = this.time.exact() + retryInMs;
+    if (this.state === PoolState.Open) {
+      this.logger.warn(
+        `pool "${this.name}": creating a resource failed (attempt ${this.createFailures}); retrying in ${retryInMs}ms`,
+        {
+          error,
+        },
+      );
+      this.events.emit('createError', { error, attempt: this.createFailures, retryInMs });
+    }
+    this.dispatch();
+  }
+
+  // -------------------------------------------------------- idle and eviction
+
+  private pushIdle(entry: PooledResource<T>): void {
+    entry.idleSince = this.time.now();
+    this.idle.push(entry);
+    if (this.idleTimer === undefined) this.armIdleTimer();
+  }
+
+  private removeIdle(entry: PooledResource<T>): void {
+    const index = this.idle.lastIndexOf(entry);
+    if (index === -1)
+      throw new PoolInvariantError(`resource #${entry.id} is IDLE but not in the idle stack`);
+    this.idle.splice(index, 1);
+  }
+
+  /** One timer for the resource idle longest (bottom of the stack), armed only when eviction can apply. */
+  private armIdleTimer(): void {
+    const { idleTimeoutMs, min } = this.options;
+    if (idleTimeoutMs === 0 || this.state !== PoolState.Open || this.idle.length === 0) return;
+    if (this.idle.length + this.leasedCount + this.validatingCount + this.creatingCount <= min)
+      return;
+    const due = this.idle[0]!.idleSince + idleTimeoutMs;
+    this.idleTimer = this.clock.setTimeout(
+      this.onIdleTimer,
+      Math.max(1, Math.ceil(due - this.time.now())),
+    );
+  }
+
+  private evictIdle(): void {
+    this.idleTimer = undefined;
+    if (this.state !== PoolState.Open) return;
+    const { idleTimeoutMs, min } = this.options;
+    const now = this.time.exact();
+    while (this.idle.length > 0) {
+      const size = this.idle.length + this.leasedCount + this.validatingCount + this.creatingCount;
+      const oldest = this.idle[0]!;
+      if (size <= min || now - oldest.idleSince < idleTimeoutMs) break;
+      this.idle.shift();
+      void this.destroyEntry(oldest, 'idle');
+    }
+    this.armIdleTimer();
+    this.dispatch();
+  }
+
+  private expire(entry: PooledResource<T>): void {
+    entry.lifetimeTimer = undefined;
+    if (entry.state === ResourceState.Idle) {
+      this.removeIdle(entry);
+      void this.destroyEntry(entry, 'expired');
+      this.dispatch();
+    } else if (entry.state !== ResourceState.Destroyed) {
+      entry.retireReason ??= 'expired';
+    }
+  }
+
+  // --------------------------------------------------------------- validation
+
+  private startValidation(entry: PooledResource<T>, waiter: PendingAcquire<T>): void {
+    entry.moveTo(ResourceState.Validating);
+    this.validatingCount++;
+    // Out of the queue, the waiter no longer sits under the shared deadline timer.
+    if (waiter.usesPoolTimer) {
+      waiter.usesPoolTimer = false;
+      waiter.timer = this.clock.setTimeout(
+        waiter.ownTimerCallback(),
+        Math.max(1, Math.ceil(waiter.deadline - this.time.now())),
+      );
+    }
+    const run: ValidationRun<T> = { entry, waiter, timer: undefined, done: false };
+    let result: Promise<boolean> | boolean;
+    try {
+      result = this.validateFn!(entry.resource);
+    } catch (error) {
+      this.finishValidation(run, false, error);
+      return;
+    }
+    if (typeof result === 'boolean') {
+      this.finishValidation(run, result, undefined);
+      return;
+    }
+    this.validations.add(run);
+    // A validate() that never settles must not hold a slot forever.
+    const limitMs = this.acquireTimeoutMs;
+    run.timer = this.clock.setTimeout(
+      () =>
+        this.finishValidation(
+          run,
+          false,
+          new Error(`validate() did not settle within ${limitMs}ms`),
+        ),
+      limitMs,
+    );
+    Promise.resolve(result)
+      .then(
+        (ok) => this.finishValidation(run, ok === true, undefined),
+        (error: unknown) => this.finishValidation(run, false, error),
+      )
+      .catch((error: unknown) => this.internalError('validate', error));
+  }
+
+  private finishValidation(run: ValidationRun<T>, ok: boolean, error: unknown): void {
+    if (run.done) return;
+    run.done = true;
+    this.validations.delete(run);
+    if (run.timer !== undefined) this.clock.clearTimeout(run.timer);
+    const { entry, waiter } = run;
+    this.validatingCount--;
+    if (ok && entry.retireReason === undefined && this.state === PoolState.Open) {
+      if (!waiter.settled) {
+        this.handOver(entry, waiter);
+      } else {
+        // Its caller gave up meanwhile: the resource goes back, never orphaned.
+        entry.moveTo(ResourceState.Idle);
+        this.pushIdle(entry);
+      }
+    } else {
+      if (!ok)
+        this.logger.debug(
+          `pool "${this.name}": resource #${entry.id} failed validation; destroying it`,
+          { error },
+        );
+      void this.destroyEntry(entry, ok ? (entry.retireReason ?? 'drain') : 'invalid', error);
+      // Its caller was first in line: it keeps its turn (with its own timer).
+      if (!waiter.settled && this.state === PoolState.Open) this.waiters.unshift(waiter);
+    }
+    this.dispatch();
+  }
+
+  // ------------------------------------------------------------- destruction
+
+  /** The single way out of the pool (I4): DESTROYED once, `factory.destroy()` once. Never rejects. */
+  private destroyEntry(
+    entry: PooledResource<T>,
+    reason: DestroyReason,
+    error?: unknown,
+  ): Promise<void> {
+    entry.moveTo(ResourceState.Destroyed);
+    this.all.delete(entry.resource);
+    if (entry.lifetimeTimer !== undefined) {
+      this.clock.clearTimeout(entry.lifetimeTimer);
+      entry.lifetimeTimer = undefined;
+    }
+    if (this.state !== PoolState.Open) this.drainDestroyed++;
+    let destroying: Promise<void>;
+    try {
+      destroying = Promise.resolve(this.factory.destroy(entry.resource));
+    } catch (thrown) {
+      destroying = Promise.reject(thrown);
+    }
+    const settled = destroying.then(
+      () => undefined,
+      (destroyError: unknown) =>
+        this.logger.warn(`pool "${this.name}": destroying resource #${entry.id} failed; dropped`, {
+          error: destroyError,
+        }),
+    );
+    this.pendingDestroys.add(settled);
+    void settled.then(() => {
+      this.pendingDestroys.delete(settled);
+      if (this.onDrainProgress !== undefined) this.onDrainProgress();
+    });
+    if (this.events.hasListeners('destroyed')) {
+      this.events.emit(
+        'destroyed',
+        error === undefined
+          ? { resource: entry.resource, reason }
+          : { resource: entry.resource, reason, error },
+      );
+    }
+    return settled;
+  }
+
+  // ---------------------------------------------------------------- leaks
+
+  private reportLeak(entry: PooledResource<T>, heldMs: number): void {
+    this.leakCount++;
+    this.metrics.leak();
+    const site = entry.lease?.site?.describe();
+    this.logger.warn(
+      `pool "${this.name}": a lease has been held for ${Math.round(heldMs)}ms (leakDetectionMs=${this.options.leakDetectionMs}); was it released?`,
+      { heldMs, site: site ?? 'set captureLeakSite: true to record where leases are acquired' },
+    );
+    this.events.emit('leak', { resource: entry.resource, heldMs, site, leaks: this.leakCount });
+  }
+
+  // ---------------------------------------------------------------- drain
+
+  private async runDrain(leaseDeadlineMs: number, destroyDeadlineMs: number): Promise<DrainReport> {
+    const startedAt = this.time.exact();
+    this.logger.info(`pool "${this.name}": draining`, {
+      ...this.stats(),
+      deadlineMs: leaseDeadlineMs,
+    });
+    this.state = PoolState.Draining;
+    this.clearPoolTimers();
+    this.createAbort.abort(new PoolClosedError(this.name, 'draining'));
+
+    for (let waiter = this.waiters.shift(); waiter !== undefined; waiter = this.waiters.shift())
+      this.rejectClosed(waiter);
+    for (const run of this.validations) if (!run.waiter.settled) this.rejectClosed(run.waiter);
+    while (this.idle.length > 0) void this.destroyEntry(this.idle.pop()!, 'drain');
+
+    const quiet = await this.waitFor(
+      () => this.leasedCount + this.validatingCount + this.creatingCount === 0,
+      leaseDeadlineMs,
+      true,
+    );
+    let leasedAtDeadline = 0;
+    if (!quiet) {
+      leasedAtDeadline = this.leasedCount;
+      this.revokeEverything();
+    }
+    const remaining = Math.max(0, destroyDeadlineMs - (this.time.exact() - startedAt));
+    const destroysSettled = await this.waitFor(
+      () => this.pendingDestroys.size === 0,
+      remaining,
+      false,
+    );
+
+    this.state = PoolState.Closed;
+    this.clearPoolTimers();
+    this.leakDetector.stop();
+    this.time.stop();
+    const report: DrainReport = {
+      destroyed: this.drainDestroyed,
+      leasedAtDeadline,
+      durationMs: this.time.exact() - startedAt,
+      timedOut: !quiet || !destroysSettled,
+    };
+    this.logger.info(`pool "${this.name}": drained`, { ...this.stats(), ...report });
+    this.events.emit('drained', report);
+    return report;
+  }
+
+  private rejectClosed(waiter: PendingAcquire<T>): void {
+    this.dropWaiter(waiter);
+    this.metrics.acquireFailed('closed');
+    waiter.fail(new PoolClosedError(this.name, 'draining'));
+  }
+
+  /** Drain deadline passed: leases are revoked and their resources destroyed under their holders. */
+  private revokeEverything(): void {
+    for (const entry of [...this.all.values()]) {
+      if (entry.state === ResourceState.Leased) {
+        const lease = entry.lease!;
+        lease.revoke();
+        this.leakDetector.untrack(entry);
+        entry.lease = undefined;
+        this.leasedCount--;
+        void this.destroyEntry(entry, 'drain');
+      }
+    }
+    for (const run of [...this.validations]) {
+      run.done = true;
+      this.validations.delete(run);
+      if (run.timer !== undefined) this.clock.clearTimeout(run.timer);
+      this.validatingCount--;
+      void this.destroyEntry(run.entry, 'drain');
+    }
+    // Creations still in flight are destroyed when (if) they resolve.
+  }
+
+  /**
+   * Resolves true once `condition` holds (re-checked on every drain progress), false at the
+   * deadline. `forceable`: `close()` may end the wait at once.
+   */
+  private waitFor(
+    condition: () => boolean,
+    deadlineMs: number,
+    forceable: boolean,
+  ): Promise<boolean> {
+    if (condition()) return Promise.resolve(true);
+    if (deadlineMs <= 0) return Promise.resolve(false);
+    return new Promise<boolean>((resolve) => {
+      const finish = (result: boolean): void => {
+        this.clock.clearTimeout(timer);
+        this.onDrainProgress = undefined;
+        this.forceDrainDeadline = undefined;
+        resolve(result);
+      };
+      const timer = this.clock.setTimeout(() => finish(false), deadlineMs);
+      this.onDrainProgress = () => {
+        if (condition()) finish(true);
+      };
+      if (forceable) this.forceDrainDeadline = () => finish(false);
+    });
+  }
+
+  private clearPoolTimers(): void {
+    for (const timer of [this.backoffTimer, this.deadlineTimer, this.idleTimer]) {
+      if (timer !== undefined) this.clock.clearTimeout(timer);
+    }
+    this.backoffTimer = this.deadlineTimer = this.idleTimer = undefined;
+  }
+}

@@ -1,0 +1,69 @@
+import type { PendingAcquire } from './pending-acquire.js';
+
+/**
+ * FIFO of waiters: an array with a moving head (no shifting), like the leanest pools. A waiter
+ * that leaves early (abort, timeout) is only marked (`queued = false`) and skipped when the head
+ * reaches it, so removal is O(1) too; `length` counts waiters still queued.
+ */
+export class WaiterQueue<T> {
+  private items: (PendingAcquire<T> | undefined)[] = [];
+  private head = 0;
+  length = 0;
+
+  push(waiter: PendingAcquire<T>): void {
+    waiter.queued = true;
+    this.items.push(waiter);
+    this.length++;
+  }
+
+  /** Puts a waiter back in front (it was first in line and keeps its turn). */
+  unshift(waiter: PendingAcquire<T>): void {
+    waiter.queued = true;
+    if (this.head > 0) this.items[--this.head] = waiter;
+    else this.items.unshift(waiter);
+    this.length++;
+  }
+
+  shift(): PendingAcquire<T> | undefined {
+    const items = this.items;
+    while (this.head < items.length) {
+      const waiter = items[this.head];
+      items[this.head++] = undefined;
+      if (waiter !== undefined && waiter.queued) {
+        waiter.queued = false;
+        if (--this.length === 0) this.reset();
+        else if (this.head >= 1024 && this.head * 2 >= items.length) this.compact();
+        return waiter;
+      }
+    }
+    this.reset();
+    return undefined;
+  }
+
+  remove(waiter: PendingAcquire<T>): void {
+    if (!waiter.queued) return;
+    waiter.queued = false;
+    if (--this.length === 0) this.reset();
+  }
+
+  /** Visits queued waiters from the oldest while `visit` returns true. */
+  scan(visit: (waiter: PendingAcquire<T>) => boolean): void {
+    const items = this.items;
+    for (let i = this.head; i < items.length; i++) {
+      const waiter = items[i];
+      if (waiter !== undefined && waiter.queued && !visit(waiter)) return;
+    }
+  }
+
+  /** The consumed front outgrew the rest: drop it (amortised O(1) per waiter). */
+  private compact(): void {
+    this.items = this.items.slice(this.head);
+    this.head = 0;
+  }
+
+  /** Nothing queued: drop the skipped leftovers so the array does not grow without bound. */
+  private reset(): void {
+    this.items = [];
+    this.head = 0;
+  }
+}
