@@ -6,6 +6,7 @@
 import { spawn } from 'node:child_process';
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { stripVTControlCharacters } from 'node:util';
 
 const once = process.argv.includes('--once');
 const port = Number(process.env.PORT ?? 3100);
@@ -33,7 +34,6 @@ for (const stream of [app.stdout, app.stderr]) {
 const appExited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
   app.on('exit', (code, signal) => resolve({ code, signal })),
 );
-const stripAnsi = (s: string) => s.replace(/\x1b\[[0-9;]*m/g, '');
 
 async function http(
   method: string,
@@ -122,7 +122,7 @@ async function stopApp(): Promise<boolean> {
     console.log(red('  the app did not exit within 30 s of SIGTERM'));
     return false;
   }
-  const report = appOutput.map(stripAnsi).find((l) => l.includes('pools drained'));
+  const report = appOutput.map(stripVTControlCharacters).find((l) => l.includes('pools drained'));
   if (report) {
     const json = report.slice(report.indexOf('{'));
     const { pools } = JSON.parse(json) as {

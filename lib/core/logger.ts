@@ -13,4 +13,9 @@ export interface MqLogger {
 const noop = (): void => undefined;
 
 /** Null object: used when no logger is given, so no call site needs an `if`. */
-export const NOOP_LOGGER: MqLogger = Object.freeze({ debug: noop, info: noop, warn: noop, error: noop });
+export const NOOP_LOGGER: MqLogger = Object.freeze({
+  debug: noop,
+  info: noop,
+  warn: noop,
+  error: noop,
+});
