@@ -3,7 +3,7 @@ import type { MqLogger } from '../core/logger.js';
 import { BrokerUnreachableError } from './errors/broker-unreachable.error.js';
 import type { DriverAdmin, KafkaDriver } from './kafka-driver.js';
 import type { KafkaMetricsRecorder } from './kafka-metrics.js';
-import { errorMessage, withDeadline } from './with-deadline.js';
+import { errorMessage, withDeadline } from '../core/with-deadline.js';
 
 export interface PingResult {
   ok: boolean;

@@ -31,7 +31,7 @@ import { makeScrubber } from './kafkajs-log-bridge.js';
 import { ManagedConsumer } from './managed-consumer.js';
 import { SharedProducer } from './shared-producer.js';
 import { TransactionalProducerPool } from './transactional-producer-pool.js';
-import { errorMessage, withDeadline } from './with-deadline.js';
+import { errorMessage, withDeadline } from '../core/with-deadline.js';
 
 const NO_TRANSACTIONS = Object.freeze({
   max: 0,

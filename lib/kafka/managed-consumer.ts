@@ -16,7 +16,7 @@ import type {
 import type { KafkaPoolEvents } from './kafka-events.js';
 import type { KafkaMetricsRecorder } from './kafka-metrics.js';
 import type { KafkaEachBatchPayload, KafkaEachMessagePayload } from './kafka-types.js';
-import { errorMessage, withDeadline } from './with-deadline.js';
+import { errorMessage, withDeadline } from '../core/with-deadline.js';
 
 export interface ManagedConsumerContext {
   poolName: string;

@@ -15,7 +15,7 @@ import type {
   KafkaProducerRecord,
   KafkaRecordMetadata,
 } from './kafka-types.js';
-import { errorMessage, sleep, withDeadline } from './with-deadline.js';
+import { errorMessage, sleep, withDeadline } from '../core/with-deadline.js';
 
 /**
  * The ONE producer behind `KafkaPool.send()`. kafkajs producers are safe for concurrent sends, so

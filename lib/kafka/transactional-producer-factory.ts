@@ -3,7 +3,7 @@ import type { MqLogger } from '../core/logger.js';
 import type { ResourceFactory } from '../core/resource-factory.js';
 import type { DriverProducer, KafkaDriver, KafkaRetryPolicy } from './kafka-driver.js';
 import { SlotAllocator } from './slot-allocator.js';
-import { errorMessage, withDeadline } from './with-deadline.js';
+import { errorMessage, withDeadline } from '../core/with-deadline.js';
 
 /** One pooled transactional producer. `broken` is set by its holder; validate-on-borrow then drops it. */
 export interface TransactionalProducer {

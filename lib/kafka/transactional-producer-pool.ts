@@ -19,7 +19,7 @@ import {
   type TransactionalProducer,
   TransactionalProducerFactory,
 } from './transactional-producer-factory.js';
-import { errorMessage, withDeadline } from './with-deadline.js';
+import { errorMessage, withDeadline } from '../core/with-deadline.js';
 
 export interface TransactionalProducerPoolOptions {
   name: string;

@@ -6,7 +6,7 @@ import { ConsumerRestartPolicy } from '../../../lib/kafka/consumer-restart-polic
 import { classifyKafkajsError } from '../../../lib/kafka/kafkajs-driver.js';
 import { kafkajsLogCreator, makeScrubber } from '../../../lib/kafka/kafkajs-log-bridge.js';
 import { SlotAllocator } from '../../../lib/kafka/slot-allocator.js';
-import { withDeadline } from '../../../lib/kafka/with-deadline.js';
+import { withDeadline } from '../../../lib/core/with-deadline.js';
 
 function manualClock(): Clock & { advance(ms: number): void } {
   let now = 0;

@@ -1,4 +1,4 @@
-import type { Clock } from '../core/clock.js';
+import type { Clock } from './clock.js';
 
 /**
  * Settles with `work`, or rejects with `onTimeout()` after `ms`. `work` keeps running after a
