@@ -1,0 +1,286 @@
+/**
+ * Confirmed publishing throughput, side by side, in one run: persistent 256-byte messages to a durable
+ * queue, every publish awaited until the broker's confirm, at concurrency 1, 16 and 256 (N callers each
+ * awaiting one publish at a time). Variants:
+ *   - publish()            this library's publisher lane (confirms pipelined on pooled channels)
+ *   - withChannel()        this library, one exclusive lease per publish (8 channels)
+ *   - raw shared channel   amqplib, one confirm channel shared by all callers
+ *   - raw 8 channels RR    amqplib, 8 confirm channels round-robin
+ *   - amqp-conn-manager    amqp-connection-manager 5, one confirm ChannelWrapper
+ *   - rascal               rascal 21 with its defaults (confirm channel pool)
+ * Reported: msgs/s, p50/p99 publish latency, client CPU µs per message (process.cpuUsage), and the
+ * ratios the targets are stated in (publish() vs the best raw variant; vs rascal; CPU vs raw).
+ *
+ * Run: `node --import tsx bench/rabbitmq.bench.ts`
+ * Env: AMQP_URL (default amqp://guest:guest@127.0.0.1:5672), BENCH_MESSAGES (default 20000),
+ *      BENCH_ROUNDS (default 3, variant order rotated per round; the median round is reported), BENCH_CONCURRENCY (default "1,16,256"),
+ *      BENCH_VARIANTS (comma-separated subset of the names above).
+ */
+import { randomBytes } from 'node:crypto';
+import { createRequire } from 'node:module';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+
+import amqp from 'amqplib';
+import type { ChannelModel, ConfirmChannel } from 'amqplib';
+import amqpcm from 'amqp-connection-manager';
+
+import { RabbitMqPool } from '../lib/rabbitmq/index.js';
+
+const URL = process.env.AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
+const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 20_000);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const CONCURRENCY = (process.env.BENCH_CONCURRENCY ?? '1,16,256').split(',').map(Number);
+const WARMUP = Math.min(500, Math.max(50, Math.floor(MESSAGES / 20)));
+const BODY = randomBytes(256);
+
+interface Publisher {
+  publish(): Promise<void>;
+  close(): Promise<void>;
+}
+interface Variant {
+  name: string;
+  setup(queue: string): Promise<Publisher>;
+}
+interface Result {
+  rate: number;
+  p50: number;
+  p99: number;
+  cpuUsPerMsg: number;
+}
+
+/** rascal ships no types: the little of it used here. */
+interface RascalPublication {
+  on(event: 'success', fn: () => void): RascalPublication;
+  on(event: 'error' | 'return', fn: (err: unknown) => void): RascalPublication;
+}
+interface RascalBroker {
+  publish(name: string, content: Buffer): Promise<RascalPublication>;
+  shutdown(): Promise<void>;
+  on(event: 'error', fn: (err: unknown) => void): void;
+}
+interface Rascal {
+  withDefaultConfig(config: unknown): unknown;
+  BrokerAsPromised: { create(config: unknown): Promise<RascalBroker> };
+}
+const rascal = createRequire(import.meta.url)('rascal') as Rascal;
+
+// A full GC before each measured run, so one variant's garbage is not collected on the next one's CPU time.
+setFlagsFromString('--expose-gc');
+const collectGarbage = runInNewContext('gc') as () => void;
+
+function confirmOn(ch: ConfirmChannel, queue: string): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    ch.sendToQueue(queue, BODY, { persistent: true }, (err: unknown) =>
+      err ? reject(err) : resolve(),
+    );
+  });
+}
+
+const variants: Variant[] = [
+  {
+    name: 'publish()',
+    async setup(queue) {
+      const pool = new RabbitMqPool({ url: URL, channelsPerConnection: 8 }, { name: 'bench' });
+      await pool.start();
+      return { publish: () => pool.sendToQueue(queue, BODY), close: () => pool.close() };
+    },
+  },
+  {
+    name: 'withChannel()',
+    async setup(queue) {
+      const pool = new RabbitMqPool(
+        { url: URL, channelsPerConnection: 8, maxWaiting: 10_000 },
+        { name: 'bench-lease' },
+      );
+      await pool.start();
+      return {
+        publish: () => pool.withChannel((ch) => confirmOn(ch, queue)),
+        close: () => pool.close(),
+      };
+    },
+  },
+  {
+    name: 'raw shared channel',
+    async setup(queue) {
+      const conn: ChannelModel = await amqp.connect(URL);
+      const ch = await conn.createConfirmChannel();
+      return { publish: () => confirmOn(ch, queue), close: () => conn.close() };
+    },
+  },
+  {
+    name: 'raw 8 channels RR',
+    async setup(queue) {
+      const conn: ChannelModel = await amqp.connect(URL);
+      const chans = await Promise.all(Array.from({ length: 8 }, () => conn.createConfirmChannel()));
+      let next = 0;
+      return {
+        publish: () => confirmOn(chans[next++ % chans.length] as ConfirmChannel, queue),
+        close: () => conn.close(),
+      };
+    },
+  },
+  {
+    name: 'amqp-conn-manager',
+    async setup(queue) {
+      const conn = amqpcm.connect([URL]);
+      const wrapper = conn.createChannel({ confirm: true });
+      await wrapper.waitForConnect();
+      return {
+        publish: async () => {
+          await wrapper.sendToQueue(queue, BODY, { persistent: true });
+        },
+        close: async () => {
+          await wrapper.close();
+          await conn.close();
+        },
+      };
+    },
+  },
+  {
+    name: 'rascal',
+    async setup(queue) {
+      const config = rascal.withDefaultConfig({
+        vhosts: {
+          '/': {
+            connection: { url: URL },
+            queues: { [queue]: { assert: false, check: true } },
+            publications: { p: { queue, options: { persistent: true } } },
+          },
+        },
+      });
+      const broker = await rascal.BrokerAsPromised.create(config);
+      broker.on('error', (err) => console.error('rascal error', err));
+      return {
+        publish: () =>
+          new Promise<void>((resolve, reject) => {
+            broker
+              .publish('p', BODY)
+              .then((pub) => pub.on('success', () => resolve()).on('error', reject))
+              .catch(reject);
+          }),
+        close: () => broker.shutdown(),
+      };
+    },
+  },
+];
+
+async function runOnce(
+  variant: Variant,
+  concurrency: number,
+  admin: ConfirmChannel,
+): Promise<Result> {
+  const queue = `bench-${variant.name.replace(/\W+/g, '-')}-${concurrency}-${randomBytes(3).toString('hex')}`;
+  await admin.assertQueue(queue, { durable: true });
+  const publisher = await variant.setup(queue);
+  try {
+    await drive(publisher, Math.min(concurrency, WARMUP), WARMUP, undefined);
+    const latencies = new Float64Array(MESSAGES);
+    collectGarbage();
+    const cpu0 = process.cpuUsage();
+    const t0 = performance.now();
+    await drive(publisher, concurrency, MESSAGES, latencies);
+    const elapsedMs = performance.now() - t0;
+    const cpu = process.cpuUsage(cpu0);
+    latencies.sort();
+    return {
+      rate: (MESSAGES / elapsedMs) * 1000,
+      p50: latencies[Math.floor(MESSAGES * 0.5)] as number,
+      p99: latencies[Math.min(MESSAGES - 1, Math.floor(MESSAGES * 0.99))] as number,
+      cpuUsPerMsg: (cpu.user + cpu.system) / MESSAGES,
+    };
+  } finally {
+    await publisher.close().catch(() => undefined);
+    await admin.deleteQueue(queue).catch(() => undefined);
+  }
+}
+
+async function drive(
+  publisher: Publisher,
+  concurrency: number,
+  total: number,
+  latencies: Float64Array | undefined,
+): Promise<void> {
+  let issued = 0;
+  const worker = async (): Promise<void> => {
+    while (issued < total) {
+      const i = issued++;
+      const t = performance.now();
+      await publisher.publish();
+      if (latencies) latencies[i] = performance.now() - t;
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+}
+
+function median(results: Result[]): Result {
+  const sorted = [...results].sort((a, b) => a.rate - b.rate);
+  return sorted[Math.floor(sorted.length / 2)] as Result;
+}
+
+const fmt = (n: number, digits = 0): string =>
+  n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+
+async function main(): Promise<void> {
+  const only = process.env.BENCH_VARIANTS?.split(',').map((s) => s.trim());
+  const selected = only ? variants.filter((v) => only.includes(v.name)) : variants;
+  const adminConn = await amqp.connect(URL);
+  const admin = await adminConn.createConfirmChannel();
+  console.log(
+    `RabbitMQ confirmed publish bench: ${fmt(MESSAGES)} persistent ${BODY.length}-byte messages, ` +
+      `${ROUNDS} round(s) (median), Node ${process.version}\n`,
+  );
+  const table = new Map<number, Map<string, Result>>();
+  for (const concurrency of CONCURRENCY) {
+    const row = new Map<string, Result>();
+    table.set(concurrency, row);
+    const rounds = new Map<string, Result[]>();
+    for (let r = 0; r < ROUNDS; r++) {
+      // Rotate the order every round: no variant always runs right after the same neighbour.
+      const order = selected.map((_, i) => selected[(i + r) % selected.length] as Variant);
+      for (const v of order) {
+        const result = await runOnce(v, concurrency, admin);
+        rounds.set(v.name, [...(rounds.get(v.name) ?? []), result]);
+      }
+    }
+    for (const v of selected) row.set(v.name, median(rounds.get(v.name) ?? []));
+
+    console.log(`concurrency ${concurrency}`);
+    console.log(
+      `  ${'variant'.padEnd(20)} ${'msgs/s'.padStart(9)} ${'p50 ms'.padStart(8)} ${'p99 ms'.padStart(8)} ${'CPU µs/msg'.padStart(11)}`,
+    );
+    for (const [name, res] of row) {
+      console.log(
+        `  ${name.padEnd(20)} ${fmt(res.rate).padStart(9)} ${fmt(res.p50, 2).padStart(8)} ${fmt(res.p99, 2).padStart(8)} ${fmt(res.cpuUsPerMsg, 1).padStart(11)}`,
+      );
+    }
+    const lib = row.get('publish()');
+    const raws = ['raw shared channel', 'raw 8 channels RR']
+      .map((n) => row.get(n))
+      .filter((x): x is Result => x !== undefined);
+    const bestRaw = raws.length ? raws.reduce((a, b) => (a.rate >= b.rate ? a : b)) : undefined;
+    const rawShared = row.get('raw shared channel');
+    const rascalRes = row.get('rascal');
+    if (lib) {
+      const parts: string[] = [];
+      if (bestRaw)
+        parts.push(`publish()/best raw = ${fmt(lib.rate / bestRaw.rate, 2)}x (target >= 0.9)`);
+      if (rascalRes)
+        parts.push(
+          `publish()/rascal = ${fmt(lib.rate / rascalRes.rate, 2)}x${concurrency === 256 ? ' (target >= 4)' : ''}`,
+        );
+      if (rawShared)
+        parts.push(
+          `CPU publish()/raw shared = ${fmt(lib.cpuUsPerMsg / rawShared.cpuUsPerMsg, 2)}x (target <= 1.2)`,
+        );
+      console.log(`  ${parts.join('; ')}`);
+    }
+    console.log('');
+  }
+  await adminConn.close();
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exitCode = 1;
+});

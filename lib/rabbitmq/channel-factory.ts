@@ -1,0 +1,192 @@
+import { fullJitterBackoff } from '../core/backoff.js';
+import type { Clock } from '../core/clock.js';
+import type { MqLogger } from '../core/logger.js';
+import type { ResourceFactory } from '../core/resource-factory.js';
+import type { ConnectionSet } from './connection-set.js';
+import type { ConnectionSlot } from './connection-slot.js';
+import { ConnectionUnavailableError } from './errors/connection-unavailable.error.js';
+import { PooledChannel } from './pooled-channel.js';
+import { describeError } from './typed-events.js';
+import { withDeadline } from './with-deadline.js';
+
+/**
+ * Creates and destroys the pool's confirm channels on the publisher connections. It enforces the
+ * per-connection bound (`channelsPerConnection`) — the pool enforces the total — and spreads channels
+ * over the least-loaded unblocked connection. When a connection dies, every channel on it is marked
+ * closed and handed to `onDead` (the pool retires them all at once).
+ *
+ * Waiting happens here, event-driven, rather than in the pool's create backoff: a create with no
+ * connection up waits for the next 'up' (so channels exist the moment the broker is back) but at most
+ * `waitForConnectionMs`, then fails with the last connect error — which the pool hands to timed-out
+ * callers as `cause`. The pool is configured with a near-zero create backoff; real channel-open
+ * failures on a live connection back off here instead (full jitter), so nothing loops tightly.
+ */
+export class ChannelFactory implements ResourceFactory<PooledChannel> {
+  private readonly open = new Set<PooledChannel>();
+  private openFailures = 0;
+  private notBefore = 0;
+  /** Abort signals already wired to wake waiting creates (the pool passes one signal to every create). */
+  private readonly wiredSignals = new WeakSet<AbortSignal>();
+  /** Set by the owner once the pool exists (the pool needs the factory first). */
+  onDead: (pc: PooledChannel, reason: Error | undefined) => void = () => undefined;
+
+  constructor(
+    private readonly connections: ConnectionSet,
+    private readonly deps: {
+      channelsPerConnection: number;
+      /** Longest a create waits for a connection with room before failing with the last connect error. */
+      waitForConnectionMs: number;
+      /** Bound of a channel open/close round trip. */
+      rpcTimeoutMs: number;
+      backoff: { initialDelayMs: number; maxDelayMs: number };
+      clock: Clock;
+      logger: MqLogger;
+      random: () => number;
+    },
+  ) {
+    // A fresh connection: channel-open failures seen before it say nothing about it.
+    connections.events.on('up', () => {
+      this.openFailures = 0;
+      this.notBefore = 0;
+    });
+    connections.events.on('down', (slot, cause) => {
+      for (const pc of [...this.open]) if (pc.slot === slot) this.dead(pc, cause);
+    });
+  }
+
+  get openCount(): number {
+    return this.open.size;
+  }
+
+  async create(signal?: AbortSignal): Promise<PooledChannel> {
+    const { clock } = this.deps;
+    if (signal && !this.wiredSignals.has(signal)) {
+      // One listener per signal, not one per wait: an abort wakes every waiting create through notifyChange().
+      this.wiredSignals.add(signal);
+      signal.addEventListener('abort', () => this.connections.notifyChange(), { once: true });
+    }
+    const pause = this.notBefore - clock.now();
+    if (pause > 0) await waitChange(this.connections, pause, clock, true);
+    if (signal?.aborted) throw signal.reason;
+    const slot = await this.waitForSlot(signal);
+    const generation = slot.generation;
+    const model = slot.model;
+    if (!model)
+      throw new ConnectionUnavailableError(
+        'connection dropped while opening a channel',
+        slot.lastError,
+      );
+    // Reserve the room before the await so concurrent creates respect channelsPerConnection.
+    slot.channelCount++;
+    let ch;
+    try {
+      ch = await withDeadline(model.createConfirmChannel(), this.deps.rpcTimeoutMs, clock);
+    } catch (error) {
+      slot.channelCount--;
+      this.openFailures++;
+      this.notBefore =
+        clock.now() + fullJitterBackoff(this.openFailures, this.deps.backoff, this.deps.random);
+      this.connections.notifyChange();
+      throw error;
+    }
+    this.openFailures = 0;
+    const pc = new PooledChannel(ch, slot, generation);
+    this.open.add(pc);
+    pc.onClose(() => {
+      this.open.delete(pc);
+      slot.channelCount--;
+      this.connections.notifyChange();
+    });
+    ch.on('error', (error: Error) => {
+      // Only the holder's operation sees the failure (its promise rejects); here we just record why.
+      pc.closeReason ??= error;
+      this.deps.logger.debug('RabbitMQ channel closed by the broker', {
+        channel: pc.id,
+        error: describeError(error),
+      });
+    });
+    ch.on('close', () => this.dead(pc, pc.closeReason));
+    ch.on('handler-error', (error: Error, event: string) => {
+      this.deps.logger.error('RabbitMQ channel listener threw', {
+        channel: pc.id,
+        event,
+        error: describeError(error),
+      });
+    });
+    // The connection may have died during the handshake without us seeing the channel's close.
+    if (slot.generation !== generation || !slot.isUp) this.dead(pc, slot.lastError);
+    return pc;
+  }
+
+  async destroy(pc: PooledChannel): Promise<void> {
+    if (pc.closed) return;
+    pc.markClosed(undefined);
+    try {
+      await withDeadline(pc.channel.close(), this.deps.rpcTimeoutMs, this.deps.clock);
+    } catch {
+      // Already closed by the broker or its connection: nothing left to release.
+    }
+  }
+
+  validate(pc: PooledChannel): boolean {
+    return pc.alive;
+  }
+
+  private dead(pc: PooledChannel, reason: Error | undefined): void {
+    if (pc.markClosed(reason)) this.onDead(pc, pc.closeReason);
+  }
+
+  private pickSlot(): ConnectionSlot | undefined {
+    let best: ConnectionSlot | undefined;
+    let bestBlocked: ConnectionSlot | undefined;
+    for (const slot of this.connections.publishers) {
+      if (!slot.isUp || slot.channelCount >= this.deps.channelsPerConnection) continue;
+      if (slot.blocked) {
+        if (!bestBlocked || slot.channelCount < bestBlocked.channelCount) bestBlocked = slot;
+      } else if (!best || slot.channelCount < best.channelCount) best = slot;
+    }
+    // A blocked connection still serves declarations and consumes; the publisher lane skips its channels.
+    return best ?? bestBlocked;
+  }
+
+  private async waitForSlot(signal?: AbortSignal): Promise<ConnectionSlot> {
+    const { clock, waitForConnectionMs } = this.deps;
+    let slot = this.pickSlot();
+    if (slot) return slot;
+    const deadline = clock.now() + waitForConnectionMs;
+    while (!slot) {
+      const left = deadline - clock.now();
+      if (signal?.aborted || left <= 0) {
+        const cause = this.connections.lastError();
+        if (cause) throw cause;
+        throw new ConnectionUnavailableError(
+          this.connections.anyPublisherUp()
+            ? `every publisher connection holds channelsPerConnection (${this.deps.channelsPerConnection}) channels`
+            : 'no publisher connection is up',
+        );
+      }
+      await waitChange(this.connections, left, clock);
+      slot = this.pickSlot();
+    }
+    return slot;
+  }
+}
+
+/** Waits `ms`, cut short by a change of connection state (an abort of the create signal counts as one) unless `timeOnly`. */
+function waitChange(
+  connections: ConnectionSet,
+  ms: number,
+  clock: Clock,
+  timeOnly = false,
+): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const timer = clock.setTimeout(done, ms);
+    timer.unref?.();
+    const unsubscribe = timeOnly ? () => undefined : connections.onNextChange(done);
+    function done(): void {
+      clock.clearTimeout(timer);
+      unsubscribe();
+      resolve();
+    }
+  });
+}

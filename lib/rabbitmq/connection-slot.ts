@@ -1,0 +1,224 @@
+import amqp from 'amqplib';
+import type { ChannelModel } from 'amqplib';
+import { fullJitterBackoff } from '../core/backoff.js';
+import type { Clock, TimerHandle } from '../core/clock.js';
+import type { MqLogger } from '../core/logger.js';
+import { redactUrl } from '../core/redact-url.js';
+import type { ConnectionRole, RabbitMqMetricsRecorder } from './rabbitmq-metrics.js';
+import type { ResolvedRabbitMqOptions } from './rabbitmq-options.js';
+import { describeError } from './typed-events.js';
+import { withDeadline } from './with-deadline.js';
+
+/**
+ * One managed AMQP connection and its reconnect loop.
+ *
+ * States: idle -> connecting -> up -> (lost) backoff -> connecting -> … ; any -> closed (terminal).
+ * Invariants: `model` is set iff state === 'up'; `generation` grows by one on every successful connect, so
+ * anything bound to an older generation (channels, deliveries) is known to be dead; at most one connect
+ * attempt is in flight per slot; every timer is unref'ed.
+ */
+export type SlotState = 'idle' | 'connecting' | 'up' | 'backoff' | 'closed';
+
+export interface SlotListener {
+  up(slot: ConnectionSlot): void;
+  down(slot: ConnectionSlot, cause: Error): void;
+  blocked(slot: ConnectionSlot, reason: string): void;
+  unblocked(slot: ConnectionSlot): void;
+}
+
+export interface SlotDeps {
+  options: ResolvedRabbitMqOptions;
+  role: ConnectionRole;
+  index: number;
+  clock: Clock;
+  logger: MqLogger;
+  metrics: RabbitMqMetricsRecorder;
+  random: () => number;
+  listener: SlotListener;
+}
+
+export class ConnectionSlot {
+  readonly role: ConnectionRole;
+  readonly index: number;
+  readonly name: string;
+  state: SlotState = 'idle';
+  model: ChannelModel | undefined;
+  generation = 0;
+  blocked = false;
+  /** Pool channels currently open on this connection (maintained by the channel factory). */
+  channelCount = 0;
+  lastError: Error | undefined;
+  /** Connect attempts made, all time. */
+  attempts = 0;
+  private failures = 0;
+  private everUp = false;
+  private urlIndex: number;
+  private timer: TimerHandle | undefined;
+
+  constructor(private readonly deps: SlotDeps) {
+    this.role = deps.role;
+    this.index = deps.index;
+    this.name = `${deps.options.connectionName}:${deps.role}:${deps.index}`;
+    // Spread slots over cluster nodes from the start.
+    this.urlIndex = deps.index;
+  }
+
+  get isUp(): boolean {
+    return this.state === 'up';
+  }
+
+  start(): void {
+    if (this.state === 'idle') void this.connect();
+  }
+
+  /** A sibling just connected: the broker is likely back, so skip the rest of this slot's backoff. */
+  wake(): void {
+    if (this.state !== 'backoff') return;
+    this.clearTimer();
+    void this.connect();
+  }
+
+  async close(): Promise<void> {
+    if (this.state === 'closed') return;
+    const model = this.model;
+    this.state = 'closed';
+    this.model = undefined;
+    this.clearTimer();
+    if (model) {
+      await withDeadline(model.close(), this.deps.options.connectTimeoutMs, this.deps.clock).catch(
+        () => undefined,
+      );
+    }
+  }
+
+  private async connect(): Promise<void> {
+    const { options, logger } = this.deps;
+    const url = options.urls[this.urlIndex % options.urls.length] as string;
+    this.state = 'connecting';
+    this.attempts++;
+    let model: ChannelModel;
+    try {
+      model = await this.open(url);
+    } catch (error) {
+      // The connect error itself becomes the `cause` of timed-out acquires, so keep it as is.
+      this.lastError = error instanceof Error ? error : new Error(String(error));
+      if (this.everUp) this.deps.metrics.reconnect(this.role, 'failure');
+      if ((this.state as SlotState) === 'closed') return;
+      this.failures++;
+      this.urlIndex++;
+      logger.warn('RabbitMQ connect failed', {
+        connection: this.name,
+        url: redactUrl(url),
+        attempt: this.failures,
+        error: describeError(error),
+      });
+      this.scheduleRetry();
+      return;
+    }
+    if ((this.state as SlotState) === 'closed') {
+      model.close().catch(() => undefined);
+      return;
+    }
+    this.attach(model);
+    this.model = model;
+    this.generation++;
+    this.failures = 0;
+    this.state = 'up';
+    if (this.everUp) this.deps.metrics.reconnect(this.role, 'success');
+    this.everUp = true;
+    logger.info('RabbitMQ connection up', {
+      connection: this.name,
+      url: redactUrl(url),
+      generation: this.generation,
+    });
+    this.deps.listener.up(this);
+  }
+
+  private open(url: string): Promise<ChannelModel> {
+    const { options, clock } = this.deps;
+    const target = new URL(url);
+    target.searchParams.set('heartbeat', String(options.heartbeatSeconds));
+    const userProps = options.socketOptions['clientProperties'];
+    const socketOptions = {
+      ...options.socketOptions,
+      timeout: options.connectTimeoutMs,
+      clientProperties: {
+        ...(typeof userProps === 'object' && userProps !== null ? userProps : {}),
+        connection_name: this.name,
+      },
+    };
+    const pending = amqp.connect(target.toString(), socketOptions);
+    // amqplib's socket timeout covers silence, not a slow trickle: bound the whole attempt too.
+    return withDeadline(pending, options.connectTimeoutMs, clock, () => {
+      pending.then((late) => late.close().catch(() => undefined)).catch(() => undefined);
+      return new Error(`connect timed out after ${options.connectTimeoutMs}ms`);
+    });
+  }
+
+  private attach(model: ChannelModel): void {
+    const { logger, listener } = this.deps;
+    model.on('error', (error: Error) => {
+      if (this.model === model) this.lastError = error;
+      logger.warn('RabbitMQ connection error', {
+        connection: this.name,
+        error: describeError(error),
+      });
+    });
+    model.on('close', (error?: Error) => this.lost(model, error));
+    model.on('blocked', (reason: string) => {
+      if (this.model !== model) return;
+      this.blocked = true;
+      logger.warn('RabbitMQ connection blocked by the broker (resource alarm)', {
+        connection: this.name,
+        reason,
+      });
+      listener.blocked(this, reason);
+    });
+    model.on('unblocked', () => {
+      if (this.model !== model) return;
+      this.blocked = false;
+      logger.info('RabbitMQ connection unblocked', { connection: this.name });
+      listener.unblocked(this);
+    });
+    model.on('handler-error', (error: Error, event: string) => {
+      logger.error('RabbitMQ connection listener threw', {
+        connection: this.name,
+        event,
+        error: describeError(error),
+      });
+    });
+  }
+
+  private lost(model: ChannelModel, error: Error | undefined): void {
+    if (this.model !== model) return;
+    const cause = error ?? new Error('connection closed');
+    this.model = undefined;
+    this.blocked = false;
+    this.lastError = cause;
+    this.deps.logger.warn('RabbitMQ connection lost', {
+      connection: this.name,
+      error: describeError(cause),
+    });
+    if (this.state === 'closed') return;
+    this.state = 'backoff';
+    this.deps.listener.down(this, cause);
+    // Could have been closed by a listener.
+    if ((this.state as SlotState) === 'backoff') this.scheduleRetry();
+  }
+
+  private scheduleRetry(): void {
+    const { options, clock, random } = this.deps;
+    this.state = 'backoff';
+    const delay = fullJitterBackoff(this.failures, options.reconnect, random);
+    this.timer = clock.setTimeout(() => {
+      this.timer = undefined;
+      if (this.state === 'backoff') void this.connect();
+    }, delay);
+    this.timer.unref?.();
+  }
+
+  private clearTimer(): void {
+    if (this.timer !== undefined) this.deps.clock.clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+}

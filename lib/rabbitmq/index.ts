@@ -1,0 +1,35 @@
+// Public surface of the RabbitMQ adapter.
+export type { ChannelLease } from './channel-lease.js';
+export { ChannelScope } from './channel-scope.js';
+export type {
+  ConsumeHandler,
+  ConsumeOptions,
+  ConsumerHandle,
+  RequeuePolicy,
+} from './consumer-options.js';
+export * from './errors/index.js';
+export type { MessageContent, PublishOptions } from './publish-message.js';
+export {
+  NOOP_RABBITMQ_METRICS,
+  type ConnectionRole,
+  type ConsumeOutcome,
+  type PublishErrorReason,
+  type RabbitMqMetricsRecorder,
+} from './rabbitmq-metrics.js';
+export {
+  DEFAULT_RABBITMQ_OPTIONS,
+  type RabbitMqPoolOptions,
+  type ResolvedRabbitMqOptions,
+} from './rabbitmq-options.js';
+export { validateRabbitMqOptions } from './rabbitmq-options.validator.js';
+export {
+  RabbitMqPool,
+  type ConnectionEvent,
+  type RabbitMqPoolDeps,
+  type RabbitMqPoolEvents,
+} from './rabbitmq-pool.js';
+export type {
+  RabbitMqDrainReport,
+  RabbitMqHealth,
+  RabbitMqPoolStats,
+} from './rabbitmq-pool-stats.js';

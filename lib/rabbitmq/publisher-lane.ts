@@ -1,0 +1,529 @@
+import { fullJitterBackoff } from '../core/backoff.js';
+import type { Clock, TimerHandle } from '../core/clock.js';
+import { AcquireTimeoutError } from '../core/errors/acquire-timeout.error.js';
+import { PoolClosedError } from '../core/errors/pool-closed.error.js';
+import { PoolExhaustedError } from '../core/errors/pool-exhausted.error.js';
+import type { Lease } from '../core/lease.js';
+import type { MqLogger } from '../core/logger.js';
+import type { PoolStats } from '../core/pool-stats.js';
+import { ConfirmTimeoutError } from './errors/confirm-timeout.error.js';
+import { PublishFailedError } from './errors/publish-failed.error.js';
+import { PublishRejectedError } from './errors/publish-rejected.error.js';
+import { PublishUnconfirmedError } from './errors/publish-unconfirmed.error.js';
+import { culpritExchange, isNack, LaneChannel, type LaneHooks } from './lane-channel.js';
+import {
+  encodeMessage,
+  nextMessageId,
+  type MessageContent,
+  type PublishOptions,
+} from './publish-message.js';
+import { PublishJob } from './publish-job.js';
+import type { PooledChannel } from './pooled-channel.js';
+import { NOOP_RABBITMQ_METRICS, type RabbitMqMetricsRecorder } from './rabbitmq-metrics.js';
+import { describeError } from './typed-events.js';
+
+export interface PublisherLaneDeps {
+  name: string;
+  publishChannels: number;
+  maxInFlightPerChannel: number;
+  maxWaiting: number;
+  acquireTimeoutMs: number;
+  confirmTimeoutMs: number;
+  /** Publishing channels are swapped for fresh leases after this long (0 = never); see rotationInterval(). */
+  rotateAfterMs: number;
+  backoff: { initialDelayMs: number; maxDelayMs: number };
+  acquire(opts: { timeoutMs: number }): Promise<Lease<PooledChannel>>;
+  poolStats(): PoolStats;
+  /** Why channels cannot be had right now (the last connect error when no connection is up). */
+  lastFailure(): unknown;
+  clock: Clock;
+  logger: MqLogger;
+  metrics: RabbitMqMetricsRecorder;
+  random: () => number;
+}
+
+export interface PublisherLaneStats {
+  channels: number;
+  inFlight: number;
+  waiting: number;
+}
+
+export interface LaneDrainReport {
+  /** Publishes still unconfirmed at the deadline (they fail with PublishUnconfirmedError, never succeed). */
+  unconfirmedAtDeadline: number;
+  /** Publishes still waiting for a channel at the deadline (rejected with PoolClosedError). */
+  waitingAtDeadline: number;
+}
+
+/**
+ * `publish()` without an exclusive lease per message. A few channels (`publishChannels`) are leased
+ * long-term from the same pool as `acquire()` — so `connections × channelsPerConnection` bounds them too —
+ * and confirms are pipelined on them: each publish goes to the least-loaded ready channel, in-flight is
+ * bounded per channel and by the socket write buffer, and beyond that publishes wait in a FIFO bounded by
+ * `maxWaiting`, each until its own deadline. Nothing is buffered without bound, and a publish resolves
+ * only on the broker's ack.
+ *
+ * When a channel dies with publishes in flight, each is retried once (same messageId) on a healthy
+ * channel; if that also fails it is rejected with PublishUnconfirmedError — never reported as sent.
+ *
+ * States: open -> closing (drain: no new publishes, in-flight finish) -> closed.
+ */
+export class PublisherLane implements LaneHooks {
+  readonly clock: Clock;
+  readonly maxInFlight: number;
+  readonly confirmTimeoutMs: number;
+  /** Publish latency is measured (two real clock reads per publish) only when someone records it. */
+  private readonly timed: boolean;
+  private state: 'open' | 'closing' | 'closed' = 'open';
+  private channels: LaneChannel[] = [];
+  /** Rotated out, waiting for their last confirms before their lease goes back. */
+  private retiring: LaneChannel[] = [];
+  private acquiring = 0;
+  private acquireFailures = 0;
+  private retryTimer: TimerHandle | undefined;
+  private lastAcquireError: unknown;
+  private queue: PublishJob[] = [];
+  private queueHead = 0;
+  private waitingCount = 0;
+  private idleWaiters: Array<() => void> = [];
+
+  constructor(private readonly deps: PublisherLaneDeps) {
+    this.clock = deps.clock;
+    this.maxInFlight = deps.maxInFlightPerChannel;
+    this.confirmTimeoutMs = deps.confirmTimeoutMs;
+    this.timed = deps.metrics !== NOOP_RABBITMQ_METRICS;
+  }
+
+  now(): number {
+    return this.clock.now();
+  }
+
+  publish(
+    exchange: string,
+    routingKey: string,
+    content: MessageContent,
+    options?: PublishOptions,
+  ): Promise<void> {
+    if (this.state !== 'open') {
+      this.deps.metrics.publishError('closed');
+      return Promise.reject(
+        new PoolClosedError(this.deps.name, this.state === 'closing' ? 'draining' : 'closed'),
+      );
+    }
+    let job: PublishJob;
+    const startedAt = this.timed ? this.clock.now() : 0;
+    if (options === undefined && Buffer.isBuffer(content)) {
+      // Hot path: bytes, no options.
+      const messageId = nextMessageId();
+      job = new PublishJob(
+        exchange,
+        routingKey,
+        content,
+        { messageId, persistent: true },
+        messageId,
+        this.deps.acquireTimeoutMs,
+        undefined,
+        startedAt,
+      );
+    } else {
+      let encoded;
+      try {
+        encoded = encodeMessage(content, options);
+      } catch (error) {
+        this.deps.metrics.publishError('invalid');
+        return Promise.reject(error);
+      }
+      if (options?.signal?.aborted) {
+        this.deps.metrics.publishError('aborted');
+        return Promise.reject(options.signal.reason);
+      }
+      const timeoutMs = options?.timeoutMs ?? this.deps.acquireTimeoutMs;
+      if (!(timeoutMs > 0 && timeoutMs <= 2_147_483_647)) {
+        this.deps.metrics.publishError('invalid');
+        return Promise.reject(
+          new TypeError(
+            `publish timeoutMs must be a number of ms in (0, 2147483647], got ${String(timeoutMs)}`,
+          ),
+        );
+      }
+      job = new PublishJob(
+        exchange,
+        routingKey,
+        encoded.body,
+        encoded.options,
+        encoded.messageId,
+        timeoutMs,
+        options?.signal,
+        startedAt,
+      );
+    }
+    const promise = new Promise<void>((resolve, reject) => {
+      job.resolve = resolve;
+      job.reject = reject;
+    });
+    if (this.waitingCount === 0) {
+      const lc = this.pick();
+      if (lc) {
+        lc.send(job);
+        return promise;
+      }
+    }
+    // Like the core pool: publishes the lane can take once its channels exist do not count as waiting.
+    if (
+      this.waitingCount >= this.deps.maxWaiting &&
+      this.waitingCount - this.servable() >= this.deps.maxWaiting
+    ) {
+      const stats = this.stats();
+      this.fail(
+        job,
+        new PoolExhaustedError({
+          pool: this.deps.name,
+          reason: 'maxWaiting',
+          stats: { ...this.deps.poolStats(), waiting: stats.waiting },
+          maxWaiting: this.deps.maxWaiting,
+        }),
+        'exhausted',
+      );
+      return promise;
+    }
+    this.enqueue(job, false);
+    return promise;
+  }
+
+  /** A ready channel for a quick RPC (health ping), without taking it from the lane. */
+  anyReadyChannel(): PooledChannel | undefined {
+    for (const lc of this.channels) if (!lc.dead && !lc.pc.slot.blocked) return lc.pc;
+    return undefined;
+  }
+
+  stats(): PublisherLaneStats {
+    let inFlight = 0;
+    for (const lc of this.channels) inFlight += lc.inFlight;
+    for (const lc of this.retiring) inFlight += lc.inFlight;
+    return { channels: this.channels.length, inFlight, waiting: this.waitingCount };
+  }
+
+  /** Stops taking publishes, waits for in-flight confirms until `deadlineAt` (clock time), then hands channels back. */
+  async drain(deadlineAt: number): Promise<LaneDrainReport> {
+    if (this.state === 'open') this.state = 'closing';
+    this.clearRetry();
+    while (!this.isIdle() && this.clock.now() < deadlineAt) {
+      await new Promise<void>((resolve) => {
+        const timer = this.clock.setTimeout(resolve, Math.max(1, deadlineAt - this.clock.now()));
+        timer.unref?.();
+        this.idleWaiters.push(() => {
+          this.clock.clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
+    const report = {
+      unconfirmedAtDeadline: this.stats().inFlight,
+      waitingAtDeadline: this.waitingCount,
+    };
+    this.close();
+    return report;
+  }
+
+  /** Rejects waiting publishes and hands every channel back. In-flight ones fail when their channel closes. */
+  close(): void {
+    if (this.state === 'closed') return;
+    this.state = 'closed';
+    this.clearRetry();
+    for (let i = this.queueHead; i < this.queue.length; i++) {
+      const job = this.queue[i] as PublishJob;
+      if (!job.settled) this.fail(job, new PoolClosedError(this.deps.name, 'closed'), 'closed');
+    }
+    this.queue = [];
+    this.queueHead = 0;
+    this.waitingCount = 0;
+    const channels = [...this.channels, ...this.retiring];
+    this.channels = [];
+    this.retiring = [];
+    for (const lc of channels) lc.release();
+    this.notifyIdle();
+  }
+
+  // ---- LaneHooks (called by LaneChannel) ----
+
+  confirmed(job: PublishJob, error: Error | null, from: LaneChannel): void {
+    if (error === null) {
+      if (job.returned) return this.fail(job, job.returned, 'unroutable');
+      job.settled = true;
+      if (this.timed) this.deps.metrics.publishSeconds((this.clock.now() - job.startedAt) / 1000);
+      job.resolve();
+      return;
+    }
+    if (isNack(error)) {
+      return this.fail(
+        job,
+        new PublishRejectedError(job.exchange, job.routingKey, job.messageId),
+        'nack',
+      );
+    }
+    const reason = from.pc.closeReason;
+    if (reason !== undefined && culpritExchange(reason) === job.exchange) {
+      const code = (reason as Error & { code?: unknown }).code;
+      const failure = new PublishFailedError(
+        job.exchange,
+        job.routingKey,
+        job.messageId,
+        typeof code === 'number' ? code : undefined,
+        reason,
+      );
+      return this.fail(job, failure, 'channel_error');
+    }
+    // No channel-level close from the broker: the connection went, and its sibling channels go with it.
+    if (typeof (reason as { code?: unknown } | undefined)?.code !== 'number') {
+      job.avoid = { slot: from.pc.slot, generation: from.pc.connectionGeneration };
+    }
+    this.retryOrFail(job, reason ?? error);
+  }
+
+  notWritten(job: PublishJob, error: unknown): void {
+    // Not written at all: this attempt does not count against the one retry.
+    job.attempts--;
+    this.retryOrFail(job, error);
+  }
+
+  timedOut(job: PublishJob): void {
+    this.fail(job, new ConfirmTimeoutError(this.confirmTimeoutMs, job.messageId), 'timeout');
+  }
+
+  capacity(from: LaneChannel): void {
+    if (from.retiring) {
+      if (from.inFlight === 0) this.dropRetired(from);
+      return;
+    }
+    if (this.waitingCount > 0) this.pump();
+    else if (this.idleWaiters.length > 0 && this.isIdle()) this.notifyIdle();
+  }
+
+  died(from: LaneChannel, reason: Error | undefined): void {
+    const i = this.channels.indexOf(from);
+    if (i >= 0) this.channels.splice(i, 1);
+    const r = this.retiring.indexOf(from);
+    if (r >= 0) this.retiring.splice(r, 1);
+    this.deps.logger.warn('publishing channel closed; replacing it', {
+      pool: this.deps.name,
+      inFlight: from.inFlight,
+      reason: reason ? describeError(reason) : 'connection lost',
+    });
+    // Its lease goes back now; the pool already retired the resource, so it is destroyed, not reused.
+    from.release();
+    this.replenish();
+  }
+
+  // ---- internals ----
+
+  private pick(avoid?: PublishJob['avoid']): LaneChannel | undefined {
+    let best: LaneChannel | undefined;
+    for (const lc of this.channels) {
+      if (!lc.ready || (best !== undefined && lc.inFlight >= best.inFlight)) continue;
+      if (
+        avoid !== undefined &&
+        lc.pc.slot === avoid.slot &&
+        lc.pc.connectionGeneration === avoid.generation
+      )
+        continue;
+      best = lc;
+    }
+    if (this.channels.length + this.acquiring < this.deps.publishChannels) this.replenish();
+    return best;
+  }
+
+  private retryOrFail(job: PublishJob, cause: unknown): void {
+    if (job.settled) return;
+    if (job.attempts >= 2 || this.state === 'closed') {
+      this.fail(
+        job,
+        new PublishUnconfirmedError(job.messageId, job.attempts, cause),
+        'channel_closed',
+      );
+      return;
+    }
+    const lc = this.waitingCount === 0 ? this.pick(job.avoid) : undefined;
+    if (lc) lc.send(job);
+    else this.enqueue(job, true);
+  }
+
+  private enqueue(job: PublishJob, front: boolean): void {
+    if (front && this.queueHead > 0) this.queue[--this.queueHead] = job;
+    else if (front) this.queue.unshift(job);
+    else this.queue.push(job);
+    this.waitingCount++;
+    job.waitTimer = this.clock.setTimeout(() => this.expire(job), job.timeoutMs);
+    job.waitTimer.unref?.();
+    if (job.signal) {
+      const signal = job.signal;
+      job.onAbort = () => {
+        if (job.settled || job.waitTimer === undefined) return;
+        this.leaveQueue(job);
+        this.fail(job, signal.reason, 'aborted');
+      };
+      signal.addEventListener('abort', job.onAbort, { once: true });
+    }
+    this.replenish();
+  }
+
+  private expire(job: PublishJob): void {
+    if (job.settled || job.waitTimer === undefined) return;
+    this.leaveQueue(job);
+    const cause = this.deps.lastFailure() ?? this.lastAcquireError;
+    const stats = this.deps.poolStats();
+    this.fail(
+      job,
+      new AcquireTimeoutError({
+        pool: this.deps.name,
+        timeoutMs: job.timeoutMs,
+        stats: { ...stats, waiting: stats.waiting + this.waitingCount },
+        cause,
+      }),
+      'no_channel',
+    );
+  }
+
+  /** Marks a queued job as gone (it stays in the array and is skipped by the pump). */
+  private leaveQueue(job: PublishJob): void {
+    if (job.waitTimer !== undefined) this.clock.clearTimeout(job.waitTimer);
+    job.waitTimer = undefined;
+    if (job.onAbort) job.signal?.removeEventListener('abort', job.onAbort);
+    job.onAbort = undefined;
+    this.waitingCount--;
+  }
+
+  private pump(): void {
+    while (this.waitingCount > 0) {
+      // Skip jobs that left the queue (expired, aborted); they stay in the array until passed.
+      while (this.queueHead < this.queue.length) {
+        const head = this.queue[this.queueHead] as PublishJob;
+        if (!head.settled && head.waitTimer !== undefined) break;
+        this.queue[this.queueHead++] = undefined as unknown as PublishJob;
+      }
+      if (this.queueHead >= this.queue.length) {
+        this.queue = [];
+        this.queueHead = 0;
+        break;
+      }
+      const job = this.queue[this.queueHead] as PublishJob;
+      const lc = this.pick(job.avoid);
+      if (!lc) return;
+      this.queue[this.queueHead++] = undefined as unknown as PublishJob;
+      this.leaveQueue(job);
+      lc.send(job);
+    }
+    if (this.idleWaiters.length > 0 && this.isIdle()) this.notifyIdle();
+  }
+
+  private fail(
+    job: PublishJob,
+    error: unknown,
+    reason: Parameters<RabbitMqMetricsRecorder['publishError']>[0],
+  ): void {
+    if (job.settled) return;
+    job.settled = true;
+    this.deps.metrics.publishError(reason);
+    job.reject(error);
+    if (this.idleWaiters.length > 0 && this.isIdle()) this.notifyIdle();
+  }
+
+  private replenish(): void {
+    if (this.state === 'closed' || this.retryTimer !== undefined) return;
+    // While draining, channels that die are not replaced: the pool hands out nothing new.
+    if (this.state === 'closing') return;
+    while (this.channels.length + this.acquiring < this.deps.publishChannels) {
+      this.acquiring++;
+      void this.acquireOne();
+    }
+  }
+
+  private async acquireOne(): Promise<void> {
+    let lease: Lease<PooledChannel>;
+    try {
+      lease = await this.deps.acquire({ timeoutMs: this.deps.acquireTimeoutMs });
+    } catch (error) {
+      this.acquiring--;
+      this.lastAcquireError = error;
+      this.acquireFailures++;
+      if (this.state !== 'open') return;
+      // Retry after a jittered pause: a pool that fails fast must not turn this into a tight loop.
+      if (this.retryTimer === undefined) {
+        const delay = fullJitterBackoff(this.acquireFailures, this.deps.backoff, this.deps.random);
+        this.retryTimer = this.clock.setTimeout(() => {
+          this.retryTimer = undefined;
+          if (this.waitingCount > 0 || this.channels.length === 0) this.replenish();
+        }, delay);
+        this.retryTimer.unref?.();
+      }
+      return;
+    }
+    this.acquiring--;
+    if (this.state === 'closed') {
+      lease.release();
+      return;
+    }
+    if (!lease.resource.alive) {
+      void lease.destroy(lease.resource.closeReason).catch(() => undefined);
+      this.replenish();
+      return;
+    }
+    this.acquireFailures = 0;
+    this.lastAcquireError = undefined;
+    this.addChannel(lease);
+    this.pump();
+  }
+
+  /** Publishes the lane can write without anyone's confirm arriving first. */
+  private servable(): number {
+    return Math.max(0, this.deps.publishChannels * this.maxInFlight - this.stats().inFlight);
+  }
+
+  private isIdle(): boolean {
+    if (this.waitingCount > 0) return false;
+    for (const lc of this.channels) if (lc.inFlight > 0) return false;
+    for (const lc of this.retiring) if (lc.inFlight > 0) return false;
+    return true;
+  }
+
+  private addChannel(lease: Lease<PooledChannel>): void {
+    const lc = new LaneChannel(lease, this);
+    this.channels.push(lc);
+    if (this.deps.rotateAfterMs > 0) {
+      lc.rotateTimer = this.clock.setTimeout(() => {
+        lc.rotateTimer = undefined;
+        this.rotate(lc);
+      }, this.deps.rotateAfterMs);
+      lc.rotateTimer.unref?.();
+    }
+  }
+
+  /** Swaps a long-held publishing channel for a fresh lease without failing anything in flight. */
+  private rotate(lc: LaneChannel): void {
+    if (this.state !== 'open' || lc.dead) return;
+    const i = this.channels.indexOf(lc);
+    if (i < 0) return;
+    this.channels.splice(i, 1);
+    lc.retiring = true;
+    if (lc.inFlight === 0) lc.release();
+    else this.retiring.push(lc);
+    this.replenish();
+  }
+
+  private dropRetired(lc: LaneChannel): void {
+    const i = this.retiring.indexOf(lc);
+    if (i >= 0) this.retiring.splice(i, 1);
+    lc.release();
+    if (this.idleWaiters.length > 0 && this.isIdle()) this.notifyIdle();
+  }
+
+  private notifyIdle(): void {
+    const waiters = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const w of waiters) w();
+  }
+
+  private clearRetry(): void {
+    if (this.retryTimer !== undefined) this.clock.clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
+  }
+}

@@ -1,0 +1,42 @@
+/**
+ * Broker-level measurements of the RabbitMQ adapter. The Nest metrics layer implements this with
+ * Prometheus counters/histograms; without it the NOOP recorder keeps the hot path free of `if`s.
+ * Every method must be cheap and must not throw.
+ */
+export type PublishErrorReason =
+  | 'nack'
+  | 'timeout'
+  | 'unroutable'
+  | 'channel_closed'
+  | 'channel_error'
+  | 'no_channel'
+  | 'exhausted'
+  | 'closed'
+  | 'aborted'
+  | 'invalid';
+
+export type ConsumeOutcome = 'ack' | 'requeue' | 'reject' | 'stale';
+
+export type ConnectionRole = 'publisher' | 'consumer';
+
+export interface RabbitMqMetricsRecorder {
+  /** One connect attempt after the first connection of a slot: `success` = connection re-established. */
+  reconnect(role: ConnectionRole, outcome: 'success' | 'failure'): void;
+  /** A publish the broker confirmed, from the call to the ack (waiting for a channel included). */
+  publishSeconds(seconds: number): void;
+  publishError(reason: PublishErrorReason): void;
+  /** A delivery whose handler settled; `seconds` = handler duration. */
+  consumed(outcome: ConsumeOutcome, seconds: number): void;
+  /** An ack/nack dropped because the delivery's channel died (see StaleDeliveryError). */
+  staleDelivery(): void;
+}
+
+const noop = (): void => undefined;
+
+export const NOOP_RABBITMQ_METRICS: RabbitMqMetricsRecorder = Object.freeze({
+  reconnect: noop,
+  publishSeconds: noop,
+  publishError: noop,
+  consumed: noop,
+  staleDelivery: noop,
+});

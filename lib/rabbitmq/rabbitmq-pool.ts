@@ -1,0 +1,535 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type { ConfirmChannel } from 'amqplib';
+import { type Clock, SYSTEM_CLOCK } from '../core/clock.js';
+import { PoolClosedError } from '../core/errors/pool-closed.error.js';
+import { type MqLogger, NOOP_LOGGER } from '../core/logger.js';
+import type { PoolMetricsRecorder } from '../core/metrics-recorder.js';
+import { Pool, type AcquireOptions } from '../core/pool.js';
+import { ChannelFactory } from './channel-factory.js';
+import { type ChannelLease, PoolChannelLease } from './channel-lease.js';
+import { ChannelScope } from './channel-scope.js';
+import { ConnectionSet } from './connection-set.js';
+import type { ConnectionSlot } from './connection-slot.js';
+import { Consumer } from './consumer.js';
+import type { ConsumeHandler, ConsumeOptions, ConsumerHandle } from './consumer-options.js';
+import { ConnectionUnavailableError } from './errors/connection-unavailable.error.js';
+import type { StaleDeliveryError } from './errors/stale-delivery.error.js';
+import type { PooledChannel } from './pooled-channel.js';
+import type { MessageContent, PublishOptions } from './publish-message.js';
+import { PublisherLane } from './publisher-lane.js';
+import {
+  NOOP_RABBITMQ_METRICS,
+  type ConnectionRole,
+  type RabbitMqMetricsRecorder,
+} from './rabbitmq-metrics.js';
+import type { RabbitMqPoolOptions, ResolvedRabbitMqOptions } from './rabbitmq-options.js';
+import { validateRabbitMqOptions } from './rabbitmq-options.validator.js';
+import type {
+  RabbitMqDrainReport,
+  RabbitMqHealth,
+  RabbitMqPoolStats,
+} from './rabbitmq-pool-stats.js';
+import { TypedEvents } from './typed-events.js';
+import { withDeadline } from './with-deadline.js';
+
+export interface RabbitMqPoolDeps {
+  /** Pool name for logs, errors and metrics labels. Default "default". */
+  name?: string;
+  logger?: MqLogger;
+  metrics?: RabbitMqMetricsRecorder;
+  /** Acquire/leak metrics of the channel pool (core recorder). */
+  poolMetrics?: PoolMetricsRecorder;
+  clock?: Clock;
+  random?: () => number;
+}
+
+export interface ConnectionEvent {
+  role: ConnectionRole;
+  index: number;
+}
+
+/** Events of a RabbitMqPool. Listeners that throw are logged and ignored. */
+export interface RabbitMqPoolEvents {
+  connectionUp: [ConnectionEvent & { generation: number }];
+  connectionDown: [ConnectionEvent & { error: Error }];
+  blocked: [ConnectionEvent & { reason: string }];
+  unblocked: [ConnectionEvent];
+  staleDelivery: [StaleDeliveryError];
+  /** A lease was held longer than `leakDetectionMs` (reported once per lease). */
+  leak: [{ heldMs: number; site: string | undefined; leaks: number }];
+}
+
+/**
+ * The RabbitMQ pool users inject: bounded connections and confirm channels, exclusive leases,
+ * confirmed publishing at pipelined speed, consumers that survive reconnects, phased drain.
+ *
+ * Made of: ConnectionSet (connections + reconnect), ChannelFactory + core Pool (leases),
+ * PublisherLane (publish/sendToQueue), Consumer (one per consume()), ChannelScope in an
+ * AsyncLocalStorage (re-entrant withChannel). This class only wires them and orders the drain.
+ */
+export class RabbitMqPool {
+  readonly name: string;
+  readonly options: ResolvedRabbitMqOptions;
+  private readonly clock: Clock;
+  private readonly logger: MqLogger;
+  private readonly metrics: RabbitMqMetricsRecorder;
+  private readonly random: () => number;
+  private readonly connections: ConnectionSet;
+  private readonly factory: ChannelFactory;
+  private readonly pool: Pool<PooledChannel>;
+  private readonly lane: PublisherLane;
+  private readonly consumers = new Set<Consumer>();
+  private readonly scopes = new AsyncLocalStorage<ChannelScope>();
+  private readonly events: TypedEvents<RabbitMqPoolEvents>;
+  private state: 'new' | 'running' | 'draining' | 'closed' = 'new';
+  private staleDeliveries = 0;
+  private drainPromise: Promise<RabbitMqDrainReport> | undefined;
+  private readonly acquireLease = (opts?: AcquireOptions): Promise<ChannelLease> =>
+    this.acquire(opts);
+
+  constructor(options: RabbitMqPoolOptions, deps: RabbitMqPoolDeps = {}) {
+    this.name = deps.name ?? 'default';
+    this.options = validateRabbitMqOptions(options, this.name);
+    this.clock = deps.clock ?? SYSTEM_CLOCK;
+    this.logger = deps.logger ?? NOOP_LOGGER;
+    this.metrics = guardMetrics(deps.metrics ?? NOOP_RABBITMQ_METRICS, this.logger);
+    const random = deps.random ?? Math.random;
+    this.random = random;
+    const o = this.options;
+    this.events = new TypedEvents<RabbitMqPoolEvents>(this.logger);
+
+    this.connections = new ConnectionSet(o, {
+      clock: this.clock,
+      logger: this.logger,
+      metrics: this.metrics,
+      random,
+    });
+    this.forwardConnectionEvents();
+
+    this.factory = new ChannelFactory(this.connections, {
+      channelsPerConnection: o.channelsPerConnection,
+      // Shorter than an acquire deadline, so a caller timing out while the broker is down always
+      // sees a failed create, hence the connect error as `cause`.
+      waitForConnectionMs: Math.max(1, Math.min(1_000, Math.floor(o.acquireTimeoutMs / 2))),
+      rpcTimeoutMs: o.connectTimeoutMs,
+      backoff: o.reconnect,
+      clock: this.clock,
+      logger: this.logger,
+      random,
+    });
+    this.pool = new Pool<PooledChannel>(this.factory, {
+      name: `rabbitmq:${this.name}`,
+      max: o.connections * o.channelsPerConnection,
+      min: o.minChannels,
+      acquireTimeoutMs: o.acquireTimeoutMs,
+      maxWaiting: o.maxWaiting,
+      idleTimeoutMs: o.idleTimeoutMs,
+      maxLifetimeMs: o.maxLifetimeMs,
+      leakDetectionMs: o.leakDetectionMs,
+      // The factory waits for connections itself (event-driven) and backs off real failures.
+      createBackoff: { initialDelayMs: 1, maxDelayMs: 50 },
+      clock: this.clock,
+      logger: this.logger,
+      random,
+      ...(deps.poolMetrics ? { metrics: deps.poolMetrics } : {}),
+    });
+    this.factory.onDead = (pc, reason) => this.pool.retire(pc, reason);
+    this.pool.on('leak', ({ heldMs, site, leaks }) =>
+      this.events.emit('leak', { heldMs, site, leaks }),
+    );
+
+    this.lane = new PublisherLane({
+      name: `rabbitmq:${this.name}`,
+      publishChannels: o.publishChannels,
+      maxInFlightPerChannel: o.maxInFlightPerChannel,
+      maxWaiting: o.maxWaiting,
+      acquireTimeoutMs: o.acquireTimeoutMs,
+      confirmTimeoutMs: o.confirmTimeoutMs,
+      rotateAfterMs: rotationInterval(o),
+      backoff: o.reconnect,
+      acquire: (opts) => {
+        this.ensureStarted();
+        return this.pool.acquire(opts);
+      },
+      poolStats: () => this.pool.stats(),
+      lastFailure: () => this.whyNoChannel(),
+      clock: this.clock,
+      logger: this.logger,
+      metrics: this.metrics,
+      random,
+    });
+  }
+
+  /**
+   * Connects. Resolves once a publisher connection is up; rejects with ConnectionUnavailableError
+   * (cause: the connect error) if none is up within `connectTimeoutMs` — the reconnect loop keeps
+   * running either way, so a caller may ignore the rejection and let the pool recover by itself.
+   * Idempotent; other methods start the pool on first use too.
+   */
+  async start(): Promise<void> {
+    this.ensureStarted();
+    const deadline = this.clock.now() + this.options.connectTimeoutMs;
+    while (!this.connections.anyPublisherUp()) {
+      if (this.state === 'closed' || this.state === 'draining')
+        throw new PoolClosedError(`rabbitmq:${this.name}`, 'closed');
+      const left = deadline - this.clock.now();
+      if (left <= 0) {
+        throw new ConnectionUnavailableError(
+          `no publisher connection came up within connectTimeoutMs (${this.options.connectTimeoutMs}ms); still retrying in the background`,
+          this.connections.lastError(),
+        );
+      }
+      await this.nextChange(left);
+    }
+  }
+
+  // ------------------------------------------------------------------ leases
+
+  /** An exclusive confirm channel. Release it (`release()` or `await using`). */
+  async acquire(opts?: AcquireOptions): Promise<ChannelLease> {
+    this.ensureStarted();
+    const lease = await this.pool.acquire(opts);
+    return new PoolChannelLease(lease);
+  }
+
+  /**
+   * Runs `fn` with an exclusive confirm channel, always released afterwards. Re-entrant: inside another
+   * `withChannel` (or a channel scope) the same channel is reused. A channel the broker closes under
+   * `fn` is destroyed; only this caller sees the error.
+   */
+  async withChannel<T>(
+    fn: (channel: ConfirmChannel) => Promise<T>,
+    opts?: AcquireOptions,
+  ): Promise<T> {
+    const current = this.scopes.getStore();
+    if (current && !current.isEnded) {
+      const lease = await current.obtain(opts);
+      return fn(lease.channel);
+    }
+    const lease = await this.acquire(opts);
+    const scope = new ChannelScope(this.acquireLease, lease, true);
+    try {
+      return await this.scopes.run(scope, () => fn(lease.channel));
+    } finally {
+      scope.end();
+    }
+  }
+
+  /** The channel of the current async context (a `withChannel` or a scope that already took one). */
+  currentChannel(): ConfirmChannel | undefined {
+    return this.scopes.getStore()?.channel;
+  }
+
+  /** A scope for `runInChannelScope`: lazy (takes a lease on first use, released by `end()`), or around a given lease. */
+  createChannelScope(lease?: ChannelLease): ChannelScope {
+    return lease === undefined
+      ? new ChannelScope(this.acquireLease)
+      : new ChannelScope(this.acquireLease, lease, false);
+  }
+
+  /** Runs `fn` (and everything async it starts) with `scope` as the current channel scope. */
+  runInChannelScope<T>(scope: ChannelScope, fn: () => T): T {
+    return this.scopes.run(scope, fn);
+  }
+
+  /** Runs `fn` with `lease` as the current channel; the caller keeps ownership of the lease. */
+  runWithLease<T>(lease: ChannelLease, fn: () => T): T {
+    return this.scopes.run(this.createChannelScope(lease), fn);
+  }
+
+  // --------------------------------------------------------------- publishing
+
+  /** Resolves once the broker confirmed the message; see PublisherLane for errors and retries. */
+  publish(
+    exchange: string,
+    routingKey: string,
+    content: MessageContent,
+    options?: PublishOptions,
+  ): Promise<void> {
+    return this.lane.publish(exchange, routingKey, content, options);
+  }
+
+  sendToQueue(queue: string, content: MessageContent, options?: PublishOptions): Promise<void> {
+    return this.lane.publish('', queue, content, options);
+  }
+
+  // ---------------------------------------------------------------- consuming
+
+  /** Subscribes `handler` to `queue` on a dedicated consumer channel; see Consumer. */
+  async consume(
+    queue: string,
+    handler: ConsumeHandler,
+    options: ConsumeOptions = {},
+  ): Promise<ConsumerHandle> {
+    if (this.state === 'draining' || this.state === 'closed') {
+      throw new PoolClosedError(`rabbitmq:${this.name}`, this.state);
+    }
+    this.ensureStarted();
+    const consumer = new Consumer(queue, handler, options, {
+      connections: this.connections,
+      clock: this.clock,
+      logger: this.logger,
+      metrics: this.metrics,
+      random: this.random,
+      backoff: this.options.reconnect,
+      defaultTimeoutMs: options.timeoutMs ?? this.options.acquireTimeoutMs,
+      onStaleDelivery: (error) => {
+        this.staleDeliveries++;
+        this.events.emit('staleDelivery', error);
+      },
+      onGone: (c) => this.consumers.delete(c),
+    });
+    this.consumers.add(consumer);
+    await consumer.start();
+    return consumer;
+  }
+
+  // ----------------------------------------------------------- observability
+
+  stats(): RabbitMqPoolStats {
+    const c = this.connections.stats();
+    const p = this.pool.stats();
+    const lane = this.lane.stats();
+    let active = 0;
+    let inFlight = 0;
+    for (const consumer of this.consumers) {
+      if (consumer.active) active++;
+      inFlight += consumer.inFlight;
+    }
+    const shared = this.connections.consumers === this.connections.publishers;
+    return {
+      connections: c.publishers.up,
+      consumerConnections: c.consumers.up,
+      blocked: c.publishers.blocked + (shared ? 0 : c.consumers.blocked),
+      channels: { max: p.max, total: p.size, idle: p.idle, leased: p.leased, creating: p.creating },
+      waiting: p.waiting + lane.waiting,
+      publisher: lane,
+      consumers: { total: this.consumers.size, active, inFlight },
+      connectAttempts: c.connectAttempts,
+      staleDeliveries: this.staleDeliveries,
+      leaks: p.leaks,
+      draining: this.state === 'draining',
+      closed: this.state === 'closed',
+    };
+  }
+
+  /** From state only (no I/O). Down when draining/closed, no publisher connection, all blocked, or saturated. */
+  health(): RabbitMqHealth {
+    const stats = this.stats();
+    const details: Record<string, unknown> = { ...stats };
+    const down = (reason: string): RabbitMqHealth => ({ healthy: false, reason, details });
+    if (stats.closed) return down('pool is closed');
+    if (stats.draining) return down('pool is draining');
+    if (this.state === 'new') return down('pool not started');
+    if (stats.connections === 0) return down('no publisher connection to the broker');
+    if (
+      stats.blocked >= stats.connections &&
+      this.connections.publishers.every((s) => !s.isUp || s.blocked)
+    ) {
+      return down('every publisher connection is blocked by a broker resource alarm');
+    }
+    if (stats.channels.leased >= stats.channels.max && stats.waiting > 0) {
+      return down(
+        `channel pool saturated (${stats.channels.leased}/${stats.channels.max} leased, ${stats.waiting} waiting)`,
+      );
+    }
+    return { healthy: true, details };
+  }
+
+  /**
+   * A broker round trip (passive declare of `amq.direct`) over an existing channel, bounded by `timeoutMs`.
+   * Never opens a connection; uses a publishing channel when there is one, else a pool lease.
+   */
+  async ping(timeoutMs: number): Promise<void> {
+    if (!this.connections.anyPublisherUp()) {
+      throw new ConnectionUnavailableError(
+        'no publisher connection is up',
+        this.connections.lastError(),
+      );
+    }
+    const ready = this.lane.anyReadyChannel();
+    if (ready) {
+      await withDeadline(ready.channel.checkExchange('amq.direct'), timeoutMs, this.clock, () =>
+        pingTimeout(timeoutMs),
+      );
+      return;
+    }
+    await withDeadline(
+      this.withChannel((ch) => ch.checkExchange('amq.direct'), { timeoutMs }),
+      timeoutMs,
+      this.clock,
+      () => pingTimeout(timeoutMs),
+    );
+  }
+
+  on<K extends keyof RabbitMqPoolEvents>(
+    event: K,
+    listener: (...args: RabbitMqPoolEvents[K]) => void,
+  ): this {
+    this.events.on(event, listener);
+    return this;
+  }
+
+  off<K extends keyof RabbitMqPoolEvents>(
+    event: K,
+    listener: (...args: RabbitMqPoolEvents[K]) => void,
+  ): this {
+    this.events.off(event, listener);
+    return this;
+  }
+
+  // --------------------------------------------------------------- shutdown
+
+  /**
+   * Graceful shutdown within `deadlineMs` (DESIGN §4): health goes down and new acquires fail with
+   * PoolClosedError → consumers cancelled (no new deliveries) → running handlers awaited (they may still
+   * publish) and leases awaited → outstanding confirms awaited → channels and connections closed.
+   * Unacked deliveries return to their queue; nothing confirmed is lost. Idempotent.
+   */
+  drain(deadlineMs: number): Promise<RabbitMqDrainReport> {
+    this.drainPromise ??= this.runDrain(deadlineMs);
+    return this.drainPromise;
+  }
+
+  /** Immediate shutdown: waiting publishes rejected, consumers' channels and connections closed. */
+  async close(): Promise<void> {
+    if (this.state === 'closed') return;
+    const draining = this.drainPromise;
+    this.state = 'closed';
+    this.lane.close();
+    await Promise.all([...this.consumers].map((c) => c.closeChannel()));
+    await this.pool.close();
+    await this.connections.close();
+    if (draining) await draining.catch(() => undefined);
+  }
+
+  // ---------------------------------------------------------------- internals
+
+  private async runDrain(deadlineMs: number): Promise<RabbitMqDrainReport> {
+    const startedAt = this.clock.now();
+    // Handlers and confirms get the deadline minus a reserve, so the publishing lane hands its channels back
+    // before the channel pool (which has the full deadline) revokes what is still leased, and closing fits in.
+    const deadlineAt = startedAt + deadlineMs - Math.min(1_000, deadlineMs * 0.1);
+    const before = this.stats();
+    this.logger.info('RabbitMQ pool draining', { pool: this.name, deadlineMs, ...before });
+    if (this.state !== 'closed') this.state = 'draining';
+
+    const channelsDrained = this.pool.drain(deadlineMs);
+    const consumers = [...this.consumers];
+    await Promise.all(consumers.map((c) => c.stopDeliveries()));
+    const stillRunning = await Promise.all(consumers.map((c) => c.whenIdle(deadlineAt)));
+    const handlersAtDeadline = stillRunning.reduce((a, b) => a + b, 0);
+    const lane = await this.lane.drain(deadlineAt);
+    const channels = await channelsDrained;
+    await Promise.all(consumers.map((c) => c.closeChannel()));
+    await this.connections.close();
+    this.state = 'closed';
+
+    const after = this.stats();
+    const report: RabbitMqDrainReport = {
+      durationMs: this.clock.now() - startedAt,
+      timedOut:
+        handlersAtDeadline > 0 ||
+        lane.unconfirmedAtDeadline > 0 ||
+        lane.waitingAtDeadline > 0 ||
+        channels.timedOut,
+      consumersCancelled: consumers.length,
+      handlersAtDeadline,
+      unconfirmedAtDeadline: lane.unconfirmedAtDeadline,
+      waitingPublishesAtDeadline: lane.waitingAtDeadline,
+      channels,
+      before,
+      after,
+    };
+    this.logger.info('RabbitMQ pool drained', {
+      pool: this.name,
+      ...report,
+      before: undefined,
+      after,
+    });
+    return report;
+  }
+
+  /** The `cause` for a publish that found no channel in time: the connect error, or the alarm blocking every connection. */
+  private whyNoChannel(): unknown {
+    const up = this.connections.publishers.filter((s) => s.isUp);
+    if (up.length === 0) return this.connections.lastError();
+    if (up.every((s) => s.blocked)) {
+      return new ConnectionUnavailableError(
+        'every publisher connection is blocked by a broker resource alarm (memory or disk)',
+      );
+    }
+    return undefined;
+  }
+
+  private ensureStarted(): void {
+    if (this.state !== 'new') return;
+    this.state = 'running';
+    this.connections.start();
+  }
+
+  private nextChange(ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const timer = this.clock.setTimeout(done, ms);
+      timer.unref?.();
+      const unsubscribe = this.connections.onNextChange(done);
+      const clock = this.clock;
+      function done(): void {
+        clock.clearTimeout(timer);
+        unsubscribe();
+        resolve();
+      }
+    });
+  }
+
+  private forwardConnectionEvents(): void {
+    const who = (slot: ConnectionSlot): ConnectionEvent => ({ role: slot.role, index: slot.index });
+    this.connections.events.on('up', (slot) =>
+      this.events.emit('connectionUp', { ...who(slot), generation: slot.generation }),
+    );
+    this.connections.events.on('down', (slot, error) =>
+      this.events.emit('connectionDown', { ...who(slot), error }),
+    );
+    this.connections.events.on('blocked', (slot, reason) =>
+      this.events.emit('blocked', { ...who(slot), reason }),
+    );
+    this.connections.events.on('unblocked', (slot) => this.events.emit('unblocked', who(slot)));
+  }
+}
+
+/**
+ * Publishing channels are leased long-term. Rotating them keeps the pool's leak detector quiet (a lease is
+ * reported only past leakDetectionMs) and lets maxLifetimeMs apply to them too.
+ */
+function rotationInterval(o: ResolvedRabbitMqOptions): number {
+  const candidates = [
+    o.leakDetectionMs > 0 ? Math.floor(o.leakDetectionMs / 2) : 0,
+    o.maxLifetimeMs,
+  ].filter((v) => v > 0);
+  return candidates.length === 0 ? 0 : Math.max(1, Math.min(...candidates));
+}
+
+function pingTimeout(ms: number): Error {
+  return new ConnectionUnavailableError(`ping got no answer within ${ms}ms`);
+}
+
+/** A recorder that throws must not break a broker callback. */
+function guardMetrics(m: RabbitMqMetricsRecorder, logger: MqLogger): RabbitMqMetricsRecorder {
+  if (m === NOOP_RABBITMQ_METRICS) return m;
+  const wrap =
+    <A extends unknown[]>(name: string, fn: (...args: A) => void) =>
+    (...args: A): void => {
+      try {
+        fn.apply(m, args);
+      } catch (error) {
+        logger.error(`RabbitMQ metrics recorder ${name}() threw; ignored`, { error });
+      }
+    };
+  return {
+    reconnect: wrap('reconnect', m.reconnect),
+    publishSeconds: wrap('publishSeconds', m.publishSeconds),
+    publishError: wrap('publishError', m.publishError),
+    consumed: wrap('consumed', m.consumed),
+    staleDelivery: wrap('staleDelivery', m.staleDelivery),
+  };
+}

@@ -1,0 +1,124 @@
+import type { ChannelModel } from 'amqplib';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PoolClosedError } from '../../../lib/core/errors/pool-closed.error.js';
+import { RabbitMqPool } from '../../../lib/rabbitmq/index.js';
+import { amqpUrl } from '../../support/broker-env.js';
+import {
+  adminConnection,
+  eventually,
+  queueDepth,
+  sleep,
+  testLogger,
+  uniqueName,
+} from './support/rabbitmq-admin.js';
+
+describe('RabbitMqPool drain (real broker)', () => {
+  let admin: ChannelModel;
+  const queues: string[] = [];
+
+  async function freshQueue(): Promise<string> {
+    const q = uniqueName('drain-q');
+    const ch = await admin.createChannel();
+    await ch.assertQueue(q, { durable: true });
+    await ch.close();
+    queues.push(q);
+    return q;
+  }
+
+  beforeAll(async () => {
+    admin = await adminConnection(amqpUrl());
+  });
+  afterAll(async () => {
+    const ch = await admin.createChannel();
+    for (const q of queues) await ch.deleteQueue(q).catch(() => undefined);
+    await admin.close();
+  });
+
+  it('drains in order: readiness down, acquires refused, consumers cancelled, handlers and leases awaited, confirms awaited, closed', async () => {
+    const logger = testLogger();
+    const pool = new RabbitMqPool(
+      { url: amqpUrl(), connectionName: uniqueName('it-drain') },
+      { name: 'drain', logger },
+    );
+    await pool.start();
+    const q = await freshQueue();
+    const out = await freshQueue();
+    const events: string[] = [];
+    let releaseHandler!: () => void;
+    const handlerGate = new Promise<void>((r) => (releaseHandler = r));
+    const handle = await pool.consume(q, async () => {
+      events.push('handler started');
+      await handlerGate;
+      // A handler still running during the drain may publish: the lane closes only after handlers finish.
+      await pool.sendToQueue(out, 'from handler');
+      events.push('handler done');
+    });
+    await pool.sendToQueue(q, 'one');
+    await pool.sendToQueue(q, 'two');
+    expect(await eventually(() => handle.inFlight === 2, 5_000)).toBe(true);
+    const lease = await pool.acquire();
+
+    const drained = pool.drain(10_000);
+    expect(pool.health()).toMatchObject({ healthy: false, reason: 'pool is draining' });
+    await expect(pool.acquire()).rejects.toBeInstanceOf(PoolClosedError);
+    await expect(pool.consume(q, () => undefined)).rejects.toBeInstanceOf(PoolClosedError);
+    await sleep(200);
+    await pool.sendToQueue(q, 'after cancel'); // the consumer was cancelled: it stays queued
+    events.push('releasing');
+    releaseHandler();
+    await sleep(200);
+    events.push('lease released');
+    lease.release();
+    const report = await drained;
+
+    expect(events).toEqual([
+      'handler started',
+      'handler started',
+      'releasing',
+      'handler done',
+      'handler done',
+      'lease released',
+    ]);
+    expect(report).toMatchObject({
+      timedOut: false,
+      consumersCancelled: 1,
+      handlersAtDeadline: 0,
+      unconfirmedAtDeadline: 0,
+      waitingPublishesAtDeadline: 0,
+      channels: { leasedAtDeadline: 0, timedOut: false },
+    });
+    expect(report.before.consumers.inFlight).toBe(2);
+    expect(report.after).toMatchObject({ connections: 0, closed: true, channels: { total: 0 } });
+    expect(await queueDepth(admin, out)).toBe(2);
+    expect(await queueDepth(admin, q)).toBe(1);
+    await expect(pool.sendToQueue(q, 'late')).rejects.toBeInstanceOf(PoolClosedError);
+    expect(pool.health()).toMatchObject({ healthy: false, reason: 'pool is closed' });
+    expect(await pool.drain(10)).toBe(report); // idempotent
+    expect(logger.lines.some((l) => l.includes('RabbitMQ pool draining'))).toBe(true);
+    expect(logger.lines.some((l) => l.includes('RabbitMQ pool drained'))).toBe(true);
+  });
+
+  it('at the deadline: running handlers are abandoned and their messages go back to the queue', async () => {
+    const pool = new RabbitMqPool(
+      { url: amqpUrl(), connectionName: uniqueName('it-drain-deadline') },
+      { name: 'drain-deadline' },
+    );
+    await pool.start();
+    const q = await freshQueue();
+    const handle = await pool.consume(q, () => new Promise<void>(() => undefined)); // never settles
+    await pool.sendToQueue(q, 'stuck');
+    expect(await eventually(() => handle.inFlight === 1, 5_000)).toBe(true);
+    const lease = await pool.acquire(); // never released
+    const started = Date.now();
+    const report = await pool.drain(500);
+    expect(Date.now() - started).toBeLessThan(3_000);
+    expect(report).toMatchObject({
+      timedOut: true,
+      handlersAtDeadline: 1,
+      channels: { leasedAtDeadline: 1 },
+    });
+    expect(lease.alive).toBe(false);
+    // Unacked: back in the queue once the channel closed.
+    expect(await eventually(async () => (await queueDepth(admin, q)) === 1, 5_000)).toBe(true);
+  });
+});

@@ -1,0 +1,202 @@
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { createConnection, createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+
+/**
+ * A second, throw-away RabbitMQ node beside the shared one, for destructive tests (kill -9, outages).
+ * It has its own node name, ports (AMQP + Erlang distribution), data/log dirs, config and pid file, listens
+ * on loopback only, and runs as the `rabbitmq` user (Debian's wrapper re-runs the server as that user when
+ * started as root, so its directories are owned by it). It never touches the shared node.
+ */
+export interface DisposableRabbitMq {
+  readonly nodename: string;
+  readonly port: number;
+  readonly url: string;
+  /** Boots the node (first boot ~6 s) and waits until it accepts work. */
+  start(): Promise<void>;
+  /** SIGKILL of the Erlang VM: every connection drops at once, like a crash. Resolves once the port refuses. */
+  kill9(): Promise<void>;
+  /** Graceful stop. */
+  stop(): Promise<void>;
+  /** `rabbitmqctl -n <node> ...args`, returns stdout. */
+  ctl(...args: string[]): Promise<string>;
+  /**
+   * Forces the node's metadata store (Mnesia) to disk. Definitions such as a durable queue declared a moment
+   * before a kill -9 can otherwise still sit in Mnesia's delayed-write log buffer (up to ~2 s) and be lost —
+   * a broker property, not a client one. Confirmed persistent messages are fsynced before their confirm anyway.
+   */
+  syncMetadata(): Promise<void>;
+  /** Kills the node and deletes its directories. Idempotent. */
+  dispose(): Promise<void>;
+}
+
+/** Live nodes and their pid files, for the exit hook. */
+const live = new Map<DisposableRabbitMq, string>();
+let exitHookInstalled = false;
+
+export function isDisposableRabbitMqSupported(): boolean {
+  return process.platform === 'linux' && process.getuid?.() === 0;
+}
+
+export async function createDisposableRabbitMq(
+  opts: { label?: string } = {},
+): Promise<DisposableRabbitMq> {
+  if (!isDisposableRabbitMqSupported()) {
+    throw new Error(
+      'a disposable RabbitMQ node needs root on Linux (it runs the server as the rabbitmq user)',
+    );
+  }
+  const id = `mqpool${opts.label ?? ''}${randomBytes(3).toString('hex')}`;
+  const nodename = `${id}@localhost`;
+  const base = join(tmpdir(), 'mq-pool-rabbit', id);
+  const [port, distPort] = (await freePorts(2)) as [number, number];
+  const dirs = { mnesia: join(base, 'mnesia'), log: join(base, 'log') };
+  await mkdir(dirs.mnesia, { recursive: true });
+  await mkdir(dirs.log, { recursive: true });
+  const pidFile = join(base, 'node.pid');
+  const configFile = join(base, 'rabbitmq.conf');
+  const pluginsFile = join(base, 'enabled_plugins');
+  const envFile = join(base, 'rabbitmq-env.conf');
+  await writeFile(
+    configFile,
+    [
+      `listeners.tcp.1 = 127.0.0.1:${port}`,
+      'disk_free_limit.absolute = 10MB',
+      'log.console = false',
+      '',
+    ].join('\n'),
+  );
+  await writeFile(pluginsFile, '[].\n');
+  // An empty env file: the shared node's /etc/rabbitmq/rabbitmq-env.conf (NODENAME=rabbit@localhost) must not apply.
+  await writeFile(envFile, '');
+  await run('chown', ['-R', 'rabbitmq:rabbitmq', join(tmpdir(), 'mq-pool-rabbit')]);
+
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    RABBITMQ_NODENAME: nodename,
+    RABBITMQ_NODE_IP_ADDRESS: '127.0.0.1',
+    RABBITMQ_NODE_PORT: String(port),
+    RABBITMQ_DIST_PORT: String(distPort),
+    RABBITMQ_MNESIA_BASE: dirs.mnesia,
+    RABBITMQ_LOG_BASE: dirs.log,
+    RABBITMQ_PID_FILE: pidFile,
+    RABBITMQ_ENABLED_PLUGINS_FILE: pluginsFile,
+    RABBITMQ_CONFIG_FILE: configFile,
+    RABBITMQ_CONF_ENV_FILE: envFile,
+    ERL_EPMD_ADDRESS: '127.0.0.1',
+    RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS: '-kernel inet_dist_use_interface {127,0,0,1}',
+  };
+
+  const ctl = async (...args: string[]): Promise<string> => {
+    const { stdout } = await run('rabbitmqctl', ['-n', nodename, ...args], {
+      env,
+      timeout: 90_000,
+    });
+    return stdout;
+  };
+
+  const readPid = async (): Promise<number | undefined> => {
+    try {
+      const pid = Number.parseInt((await readFile(pidFile, 'utf8')).trim(), 10);
+      return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+    } catch {
+      return undefined;
+    }
+  };
+
+  let disposed = false;
+  const node: DisposableRabbitMq = {
+    nodename,
+    port,
+    url: `amqp://guest:guest@127.0.0.1:${port}`,
+    async start() {
+      await rm(pidFile, { force: true });
+      await run('rabbitmq-server', ['-detached'], { env, timeout: 30_000 });
+      await ctl('wait', '--timeout', '90', pidFile);
+      await ctl('await_startup', '--timeout', '90');
+    },
+    async kill9() {
+      const pid = await readPid();
+      if (pid !== undefined) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          // already gone
+        }
+      }
+      const until = Date.now() + 15_000;
+      while (Date.now() < until && (await portOpen(port))) await delay(50);
+    },
+    async stop() {
+      await ctl('stop').catch(() => undefined);
+      const until = Date.now() + 15_000;
+      while (Date.now() < until && (await portOpen(port))) await delay(50);
+    },
+    ctl,
+    async syncMetadata() {
+      await ctl('eval', 'mnesia:sync_log().');
+    },
+    async dispose() {
+      if (disposed) return;
+      disposed = true;
+      live.delete(node);
+      await node.kill9();
+      await rm(base, { recursive: true, force: true });
+    },
+  };
+  live.set(node, pidFile);
+  if (!exitHookInstalled) {
+    exitHookInstalled = true;
+    // Last resort if a test run dies without dispose(): never leave a node behind.
+    process.once('exit', () => {
+      for (const file of live.values()) {
+        try {
+          const pid = Number.parseInt(readFileSync(file, 'utf8'), 10);
+          if (pid > 0) process.kill(pid, 'SIGKILL');
+        } catch {
+          // nothing to do
+        }
+      }
+    });
+  }
+  return node;
+}
+
+async function freePorts(n: number): Promise<number[]> {
+  const servers = await Promise.all(
+    Array.from(
+      { length: n },
+      () =>
+        new Promise<ReturnType<typeof createServer>>((resolve, reject) => {
+          const s = createServer();
+          s.once('error', reject);
+          s.listen(0, '127.0.0.1', () => resolve(s));
+        }),
+    ),
+  );
+  const ports = servers.map((s) => (s.address() as { port: number }).port);
+  await Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
+  return ports;
+}
+
+function portOpen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const sock = createConnection({ host: '127.0.0.1', port });
+    sock.once('connect', () => {
+      sock.destroy();
+      resolve(true);
+    });
+    sock.once('error', () => resolve(false));
+  });
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
