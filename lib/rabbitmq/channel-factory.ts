@@ -6,8 +6,7 @@ import type { ConnectionSet } from './connection-set.js';
 import type { ConnectionSlot } from './connection-slot.js';
 import { ConnectionUnavailableError } from './errors/connection-unavailable.error.js';
 import { PooledChannel } from './pooled-channel.js';
-import { describeError } from './typed-events.js';
-import { withDeadline } from './with-deadline.js';
+import { errorMessage, withDeadline } from '../core/with-deadline.js';
 
 /**
  * Creates and destroys the pool's confirm channels on the publisher connections. It enforces the
@@ -80,7 +79,12 @@ export class ChannelFactory implements ResourceFactory<PooledChannel> {
     slot.channelCount++;
     let ch;
     try {
-      ch = await withDeadline(model.createConfirmChannel(), this.deps.rpcTimeoutMs, clock);
+      ch = await withDeadline(
+        model.createConfirmChannel(),
+        this.deps.rpcTimeoutMs,
+        clock,
+        () => new Error(`channel.open timed out after ${this.deps.rpcTimeoutMs}ms`),
+      );
     } catch (error) {
       slot.channelCount--;
       this.openFailures++;
@@ -102,7 +106,7 @@ export class ChannelFactory implements ResourceFactory<PooledChannel> {
       pc.closeReason ??= error;
       this.deps.logger.debug('RabbitMQ channel closed by the broker', {
         channel: pc.id,
-        error: describeError(error),
+        error: errorMessage(error),
       });
     });
     ch.on('close', () => this.dead(pc, pc.closeReason));
@@ -110,7 +114,7 @@ export class ChannelFactory implements ResourceFactory<PooledChannel> {
       this.deps.logger.error('RabbitMQ channel listener threw', {
         channel: pc.id,
         event,
-        error: describeError(error),
+        error: errorMessage(error),
       });
     });
     // The connection may have died during the handshake without us seeing the channel's close.
@@ -122,7 +126,12 @@ export class ChannelFactory implements ResourceFactory<PooledChannel> {
     if (pc.closed) return;
     pc.markClosed(undefined);
     try {
-      await withDeadline(pc.channel.close(), this.deps.rpcTimeoutMs, this.deps.clock);
+      await withDeadline(
+        pc.channel.close(),
+        this.deps.rpcTimeoutMs,
+        this.deps.clock,
+        () => new Error(`channel.close timed out after ${this.deps.rpcTimeoutMs}ms`),
+      );
     } catch {
       // Already closed by the broker or its connection: nothing left to release.
     }

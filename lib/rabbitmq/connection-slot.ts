@@ -6,8 +6,7 @@ import type { MqLogger } from '../core/logger.js';
 import { redactUrl } from '../core/redact-url.js';
 import type { ConnectionRole, RabbitMqMetricsRecorder } from './rabbitmq-metrics.js';
 import type { ResolvedRabbitMqOptions } from './rabbitmq-options.js';
-import { describeError } from './typed-events.js';
-import { withDeadline } from './with-deadline.js';
+import { errorMessage, withDeadline } from '../core/with-deadline.js';
 
 /**
  * One managed AMQP connection and its reconnect loop.
@@ -85,9 +84,12 @@ export class ConnectionSlot {
     this.model = undefined;
     this.clearTimer();
     if (model) {
-      await withDeadline(model.close(), this.deps.options.connectTimeoutMs, this.deps.clock).catch(
-        () => undefined,
-      );
+      await withDeadline(
+        model.close(),
+        this.deps.options.connectTimeoutMs,
+        this.deps.clock,
+        () => new Error(`connection.close timed out after ${this.deps.options.connectTimeoutMs}ms`),
+      ).catch(() => undefined);
     }
   }
 
@@ -110,7 +112,7 @@ export class ConnectionSlot {
         connection: this.name,
         url: redactUrl(url),
         attempt: this.failures,
-        error: describeError(error),
+        error: errorMessage(error),
       });
       this.scheduleRetry();
       return;
@@ -161,7 +163,7 @@ export class ConnectionSlot {
       if (this.model === model) this.lastError = error;
       logger.warn('RabbitMQ connection error', {
         connection: this.name,
-        error: describeError(error),
+        error: errorMessage(error),
       });
     });
     model.on('close', (error?: Error) => this.lost(model, error));
@@ -184,7 +186,7 @@ export class ConnectionSlot {
       logger.error('RabbitMQ connection listener threw', {
         connection: this.name,
         event,
-        error: describeError(error),
+        error: errorMessage(error),
       });
     });
   }
@@ -197,7 +199,7 @@ export class ConnectionSlot {
     this.lastError = cause;
     this.deps.logger.warn('RabbitMQ connection lost', {
       connection: this.name,
-      error: describeError(cause),
+      error: errorMessage(cause),
     });
     if (this.state === 'closed') return;
     this.state = 'backoff';

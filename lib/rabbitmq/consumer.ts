@@ -13,8 +13,7 @@ import type {
 import { ConnectionUnavailableError } from './errors/connection-unavailable.error.js';
 import { StaleDeliveryError } from './errors/stale-delivery.error.js';
 import type { RabbitMqMetricsRecorder } from './rabbitmq-metrics.js';
-import { describeError } from './typed-events.js';
-import { withDeadline } from './with-deadline.js';
+import { errorMessage, withDeadline } from '../core/with-deadline.js';
 
 export interface ConsumerDeps {
   connections: ConnectionSet;
@@ -137,13 +136,18 @@ export class Consumer implements ConsumerHandle {
     const b = this.binding;
     if (b?.alive && b.consumerTag !== undefined) {
       try {
-        await withDeadline(b.ch.cancel(b.consumerTag), this.deps.defaultTimeoutMs, this.deps.clock);
+        await withDeadline(
+          b.ch.cancel(b.consumerTag),
+          this.deps.defaultTimeoutMs,
+          this.deps.clock,
+          () => new Error(`basic.cancel timed out after ${this.deps.defaultTimeoutMs}ms`),
+        );
       } catch (error) {
         this.deps.logger.debug(
           'basic.cancel failed; closing the channel returns the messages anyway',
           {
             queue: this.queue,
-            error: describeError(error),
+            error: errorMessage(error),
           },
         );
       }
@@ -174,9 +178,12 @@ export class Consumer implements ConsumerHandle {
     this.finish();
     if (b?.alive) {
       b.alive = false;
-      await withDeadline(b.ch.close(), this.deps.defaultTimeoutMs, this.deps.clock).catch(
-        () => undefined,
-      );
+      await withDeadline(
+        b.ch.close(),
+        this.deps.defaultTimeoutMs,
+        this.deps.clock,
+        () => new Error(`channel.close timed out after ${this.deps.defaultTimeoutMs}ms`),
+      ).catch(() => undefined);
     }
   }
 
@@ -209,7 +216,7 @@ export class Consumer implements ConsumerHandle {
       this.deps.logger.warn('consumer re-attach failed; retrying', {
         queue: this.queue,
         attempt: this.failures,
-        error: describeError(error),
+        error: errorMessage(error),
       });
       this.state = 'detached';
       this.scheduleReattach();
@@ -237,7 +244,7 @@ export class Consumer implements ConsumerHandle {
       b.closeReason = error;
       this.deps.logger.warn('consumer channel closed by the broker', {
         queue: this.queue,
-        error: describeError(error),
+        error: errorMessage(error),
       });
     });
     ch.on('close', () => this.channelClosed(b));
@@ -245,7 +252,7 @@ export class Consumer implements ConsumerHandle {
       this.deps.logger.error('consumer channel listener threw', {
         queue: this.queue,
         event,
-        error: describeError(error),
+        error: errorMessage(error),
       });
     });
     try {
@@ -282,7 +289,7 @@ export class Consumer implements ConsumerHandle {
     this.deps.logger.warn('consumer detached; re-attaching', {
       queue: this.queue,
       inFlight: this.inFlight,
-      reason: b.closeReason ? describeError(b.closeReason) : 'connection lost',
+      reason: b.closeReason ? errorMessage(b.closeReason) : 'connection lost',
     });
     this.scheduleReattach();
   }
@@ -359,7 +366,7 @@ export class Consumer implements ConsumerHandle {
           queue: this.queue,
           requeue,
           messageId: msg.properties.messageId as unknown,
-          error: describeError(error),
+          error: errorMessage(error),
         });
       }
     } else {
@@ -407,7 +414,7 @@ function decideRequeue(
   try {
     return policy(error, msg);
   } catch (e) {
-    logger.error('requeueOnError policy threw; rejecting the message', { error: describeError(e) });
+    logger.error('requeueOnError policy threw; rejecting the message', { error: errorMessage(e) });
     return false;
   }
 }

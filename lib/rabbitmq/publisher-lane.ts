@@ -20,7 +20,7 @@ import {
 import { PublishJob } from './publish-job.js';
 import type { PooledChannel } from './pooled-channel.js';
 import { NOOP_RABBITMQ_METRICS, type RabbitMqMetricsRecorder } from './rabbitmq-metrics.js';
-import { describeError } from './typed-events.js';
+import { errorMessage } from '../core/with-deadline.js';
 
 export interface PublisherLaneDeps {
   name: string;
@@ -307,7 +307,7 @@ export class PublisherLane implements LaneHooks {
     this.deps.logger.warn('publishing channel closed; replacing it', {
       pool: this.deps.name,
       inFlight: from.inFlight,
-      reason: reason ? describeError(reason) : 'connection lost',
+      reason: reason ? errorMessage(reason) : 'connection lost',
     });
     // Its lease goes back now; the pool already retired the resource, so it is destroyed, not reused.
     from.release();

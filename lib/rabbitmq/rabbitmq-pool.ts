@@ -30,7 +30,7 @@ import type {
   RabbitMqPoolStats,
 } from './rabbitmq-pool-stats.js';
 import { TypedEvents } from './typed-events.js';
-import { withDeadline } from './with-deadline.js';
+import { withDeadline } from '../core/with-deadline.js';
 
 export interface RabbitMqPoolDeps {
   /** Pool name for logs, errors and metrics labels. Default "default". */

@@ -1,4 +1,5 @@
 import type { MqLogger } from '../core/logger.js';
+import { errorMessage } from '../core/with-deadline.js';
 
 type Listener<A extends unknown[]> = (...args: A) => void;
 
@@ -30,12 +31,8 @@ export class TypedEvents<M extends { [K in keyof M]: unknown[] }> {
       try {
         (l as unknown as Listener<M[K]>)(...args);
       } catch (error) {
-        this.logger.error(`listener of "${String(event)}" threw`, { error: describeError(error) });
+        this.logger.error(`listener of "${String(event)}" threw`, { error: errorMessage(error) });
       }
     }
   }
-}
-
-export function describeError(error: unknown): string {
-  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 }

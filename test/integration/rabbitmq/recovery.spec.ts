@@ -109,7 +109,10 @@ describe('RabbitMqPool recovery from broker-closed connections (real broker)', (
       expect(await eventually(() => [...resolved].every((id) => consumed.has(id)), 15_000)).toBe(
         true,
       );
-      expect(counts.reconnectOk).toBeGreaterThanOrEqual(3);
+      // All three connections come back (the idle second publisher connection too).
+      expect(
+        await eventually(() => counts.reconnectOk >= 3 && pool.stats().connections === 2, 10_000),
+      ).toBe(true);
       // Publishes in flight on the dead connections were retried once; any failure is typed, none hangs.
       for (const f of failures) expect((f as { code?: string }).code).toMatch(/^MQ_POOL_/);
       console.log(
