@@ -10,7 +10,7 @@ export function redactUrl(url: string): string {
       parsed.username = '***';
       parsed.password = '';
     }
-    return parsed.toString().replace('***@', '***@');
+    return parsed.toString();
   } catch {
     return '<unparsable url>';
   }
