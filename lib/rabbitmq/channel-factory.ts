@@ -48,7 +48,7 @@ export class ChannelFactory implements ResourceFactory<PooledChannel> {
       this.openFailures = 0;
       this.notBefore = 0;
     });
-    connections.events.on('down', (slot, cause) => {
+    connections.events.on('down', ({ slot, cause }) => {
       for (const pc of [...this.open]) if (pc.slot === slot) this.dead(pc, cause);
     });
   }

@@ -3,13 +3,13 @@ import type { MqLogger } from '../core/logger.js';
 import { ConnectionSlot, type SlotListener } from './connection-slot.js';
 import type { RabbitMqMetricsRecorder } from './rabbitmq-metrics.js';
 import type { ResolvedRabbitMqOptions } from './rabbitmq-options.js';
-import { TypedEvents } from './typed-events.js';
+import { TypedEmitter } from '../core/typed-emitter.js';
 
 export interface ConnectionSetEvents {
-  up: [slot: ConnectionSlot];
-  down: [slot: ConnectionSlot, cause: Error];
-  blocked: [slot: ConnectionSlot, reason: string];
-  unblocked: [slot: ConnectionSlot];
+  up: ConnectionSlot;
+  down: { slot: ConnectionSlot; cause: Error };
+  blocked: { slot: ConnectionSlot; reason: string };
+  unblocked: ConnectionSlot;
 }
 
 export interface ConnectionSetStats {
@@ -28,7 +28,7 @@ export interface ConnectionSetStats {
 export class ConnectionSet {
   readonly publishers: readonly ConnectionSlot[];
   readonly consumers: readonly ConnectionSlot[];
-  readonly events: TypedEvents<ConnectionSetEvents>;
+  readonly events: TypedEmitter<ConnectionSetEvents>;
   private readonly slots: readonly ConnectionSlot[];
   private changeWaiters = new Set<() => void>();
   private consumerCursor = 0;
@@ -42,7 +42,7 @@ export class ConnectionSet {
       random: () => number;
     },
   ) {
-    this.events = new TypedEvents<ConnectionSetEvents>(deps.logger);
+    this.events = new TypedEmitter<ConnectionSetEvents>(deps.logger, 'rabbitmq connections');
     const listener: SlotListener = {
       up: (slot) => {
         for (const other of this.slots) if (other !== slot) other.wake();
@@ -50,11 +50,11 @@ export class ConnectionSet {
         this.notifyChange();
       },
       down: (slot, cause) => {
-        this.events.emit('down', slot, cause);
+        this.events.emit('down', { slot, cause });
         this.notifyChange();
       },
       blocked: (slot, reason) => {
-        this.events.emit('blocked', slot, reason);
+        this.events.emit('blocked', { slot, reason });
         this.notifyChange();
       },
       unblocked: (slot) => {

@@ -29,7 +29,7 @@ import type {
   RabbitMqHealth,
   RabbitMqPoolStats,
 } from './rabbitmq-pool-stats.js';
-import { TypedEvents } from './typed-events.js';
+import { TypedEmitter } from '../core/typed-emitter.js';
 import { withDeadline } from '../core/with-deadline.js';
 
 export interface RabbitMqPoolDeps {
@@ -50,13 +50,13 @@ export interface ConnectionEvent {
 
 /** Events of a RabbitMqPool. Listeners that throw are logged and ignored. */
 export interface RabbitMqPoolEvents {
-  connectionUp: [ConnectionEvent & { generation: number }];
-  connectionDown: [ConnectionEvent & { error: Error }];
-  blocked: [ConnectionEvent & { reason: string }];
-  unblocked: [ConnectionEvent];
-  staleDelivery: [StaleDeliveryError];
+  connectionUp: ConnectionEvent & { generation: number };
+  connectionDown: ConnectionEvent & { error: Error };
+  blocked: ConnectionEvent & { reason: string };
+  unblocked: ConnectionEvent;
+  staleDelivery: StaleDeliveryError;
   /** A lease was held longer than `leakDetectionMs` (reported once per lease). */
-  leak: [{ heldMs: number; site: string | undefined; leaks: number }];
+  leak: { heldMs: number; site: string | undefined; leaks: number };
 }
 
 /**
@@ -80,7 +80,7 @@ export class RabbitMqPool {
   private readonly lane: PublisherLane;
   private readonly consumers = new Set<Consumer>();
   private readonly scopes = new AsyncLocalStorage<ChannelScope>();
-  private readonly events: TypedEvents<RabbitMqPoolEvents>;
+  private readonly events: TypedEmitter<RabbitMqPoolEvents>;
   private state: 'new' | 'running' | 'draining' | 'closed' = 'new';
   private staleDeliveries = 0;
   private drainPromise: Promise<RabbitMqDrainReport> | undefined;
@@ -96,7 +96,7 @@ export class RabbitMqPool {
     const random = deps.random ?? Math.random;
     this.random = random;
     const o = this.options;
-    this.events = new TypedEvents<RabbitMqPoolEvents>(this.logger);
+    this.events = new TypedEmitter<RabbitMqPoolEvents>(this.logger, `rabbitmq:${this.name}`);
 
     this.connections = new ConnectionSet(o, {
       clock: this.clock,
@@ -364,7 +364,7 @@ export class RabbitMqPool {
 
   on<K extends keyof RabbitMqPoolEvents>(
     event: K,
-    listener: (...args: RabbitMqPoolEvents[K]) => void,
+    listener: (payload: RabbitMqPoolEvents[K]) => void,
   ): this {
     this.events.on(event, listener);
     return this;
@@ -372,7 +372,7 @@ export class RabbitMqPool {
 
   off<K extends keyof RabbitMqPoolEvents>(
     event: K,
-    listener: (...args: RabbitMqPoolEvents[K]) => void,
+    listener: (payload: RabbitMqPoolEvents[K]) => void,
   ): this {
     this.events.off(event, listener);
     return this;
@@ -487,10 +487,10 @@ export class RabbitMqPool {
     this.connections.events.on('up', (slot) =>
       this.events.emit('connectionUp', { ...who(slot), generation: slot.generation }),
     );
-    this.connections.events.on('down', (slot, error) =>
+    this.connections.events.on('down', ({ slot, cause: error }) =>
       this.events.emit('connectionDown', { ...who(slot), error }),
     );
-    this.connections.events.on('blocked', (slot, reason) =>
+    this.connections.events.on('blocked', ({ slot, reason }) =>
       this.events.emit('blocked', { ...who(slot), reason }),
     );
     this.connections.events.on('unblocked', (slot) => this.events.emit('unblocked', who(slot)));
