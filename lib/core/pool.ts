@@ -287,14 +287,7 @@ export class Pool<T> {
 
   /** Called by `PoolLease.release()`, once per lease. */
   private releaseLease(lease: PoolLease<T>): void {
-    const entry = lease.entry;
-    if (entry.lease !== lease)
-      throw new PoolInvariantError(
-        `resource #${entry.id} released by a lease that does not hold it`,
-      );
-    this.leakDetector.untrack(entry);
-    entry.lease = undefined;
-    this.leasedCount--;
+    const entry = this.detachLease(lease, 'released');
     if (entry.retireReason !== undefined || this.state !== PoolState.Open) {
       void this.destroyEntry(entry, entry.retireReason ?? 'drain');
     } else {
@@ -308,17 +301,23 @@ export class Pool<T> {
 
   /** Called by `PoolLease.destroy()`, once per lease. */
   private destroyLease(lease: PoolLease<T>, reason: unknown): Promise<void> {
+    const entry = this.detachLease(lease, 'destroyed');
+    const destroyed = this.destroyEntry(entry, 'broken', reason);
+    this.dispatch();
+    return destroyed;
+  }
+
+  /** Ends `lease`'s hold on its resource: the common first step of release and destroy. */
+  private detachLease(lease: PoolLease<T>, verb: 'released' | 'destroyed'): PooledResource<T> {
     const entry = lease.entry;
     if (entry.lease !== lease)
       throw new PoolInvariantError(
-        `resource #${entry.id} destroyed by a lease that does not hold it`,
+        `resource #${entry.id} ${verb} by a lease that does not hold it`,
       );
     this.leakDetector.untrack(entry);
     entry.lease = undefined;
     this.leasedCount--;
-    const destroyed = this.destroyEntry(entry, 'broken', reason);
-    this.dispatch();
-    return destroyed;
+    return entry;
   }
 
   /** AbortSignal of a waiter fired. */
