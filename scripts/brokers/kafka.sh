@@ -137,7 +137,7 @@ kafka_format() {
     console.log(id);')
   echo "$cluster_id" >"$KAFKA_DIR/cluster.id"
   say "kafka: formatting storage $KAFKA_DIR/data (cluster id $cluster_id)"
-  kafka_java kafka.tools.StorageTool format -t "$cluster_id" -c "$KAFKA_DIR/server.properties" >>"$log" 2>&1 || {
+  kafka_java kafka.tools.StorageTool format --cluster-id="$cluster_id" -c "$KAFKA_DIR/server.properties" >>"$log" 2>&1 || {
     log_tail "$log"
     die "kafka: StorageTool format failed; see $log"
   }

@@ -99,10 +99,17 @@ export async function createDisposableKafka(
     `${lib}/*`,
   ];
   // Kafka's Uuid text form: 16 random bytes, base64url without padding (saves a JVM start).
-  const clusterId = randomBytes(16).toString('base64url');
-  await run('java', [...jvm, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', config], {
-    timeout: 60_000,
-  });
+  // Like Kafka's own Uuid.randomUuid, never start with '-': the CLI would read it as an option.
+  let clusterId: string;
+  do clusterId = randomBytes(16).toString('base64url');
+  while (clusterId.startsWith('-'));
+  await run(
+    'java',
+    [...jvm, 'kafka.tools.StorageTool', 'format', `--cluster-id=${clusterId}`, '-c', config],
+    {
+      timeout: 60_000,
+    },
+  );
 
   let child: ChildProcess | undefined;
   const brokers = [`127.0.0.1:${port}`];
