@@ -52,6 +52,19 @@ export default defineConfig({
           fileParallelism: false,
         },
       },
+      {
+        plugins: [swcPlugin()],
+        resolve: { alias },
+        test: {
+          // Faults, load and bad input (issue 8): each scenario prints and records its figure.
+          name: 'reliability',
+          include: ['test/reliability/**/*.spec.ts'],
+          globalSetup: ['test/support/brokers.global-setup.ts'],
+          testTimeout: 180_000,
+          hookTimeout: 300_000,
+          fileParallelism: false,
+        },
+      },
     ],
   },
 });
