@@ -1,10 +1,10 @@
-import type { ChannelModel, ConsumeMessage } from 'amqplib';
+import type { ConsumeMessage } from 'amqplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PoolClosedError } from '../../../lib/core/errors/pool-closed.error.js';
 import { ConnectionUnavailableError, RabbitMqPool } from '../../../lib/rabbitmq/index.js';
 import { amqpUrl } from '../../support/broker-env.js';
 import {
-  adminConnection,
+  TestQueues,
   eventually,
   queueDepth,
   sleep,
@@ -13,21 +13,12 @@ import {
 } from './support/rabbitmq-admin.js';
 
 describe('RabbitMqPool consumers (real broker)', () => {
-  let admin: ChannelModel;
   let pool: RabbitMqPool;
-  const queues: string[] = [];
-
-  async function freshQueue(args: Record<string, unknown> = {}): Promise<string> {
-    const q = uniqueName('cons-q');
-    const ch = await admin.createChannel();
-    await ch.assertQueue(q, { durable: true, arguments: args });
-    await ch.close();
-    queues.push(q);
-    return q;
-  }
+  const queues = new TestQueues('cons-q');
+  const freshQueue = (args?: Record<string, unknown>): Promise<string> => queues.fresh(args);
 
   beforeAll(async () => {
-    admin = await adminConnection(amqpUrl());
+    await queues.open(amqpUrl());
     pool = new RabbitMqPool(
       { url: amqpUrl(), connectionName: uniqueName('it-consume') },
       { name: 'consume', logger: testLogger() },
@@ -37,9 +28,7 @@ describe('RabbitMqPool consumers (real broker)', () => {
 
   afterAll(async () => {
     await pool?.close();
-    const ch = await admin.createChannel();
-    for (const q of queues) await ch.deleteQueue(q).catch(() => undefined);
-    await admin.close();
+    await queues.close();
   });
 
   it('acks when the handler resolves; nacks when it throws, requeueing once then rejecting to the DLX', async () => {
@@ -57,7 +46,9 @@ describe('RabbitMqPool consumers (real broker)', () => {
     );
     await pool.sendToQueue(q, 'good');
     await pool.sendToQueue(q, 'poison');
-    expect(await eventually(async () => (await queueDepth(admin, dlq)) === 1, 5_000)).toBe(true);
+    expect(await eventually(async () => (await queueDepth(queues.admin, dlq)) === 1, 5_000)).toBe(
+      true,
+    );
     expect(seen).toEqual(
       expect.arrayContaining([
         { body: 'good', redelivered: false },
@@ -66,7 +57,7 @@ describe('RabbitMqPool consumers (real broker)', () => {
       ]),
     );
     expect(seen).toHaveLength(3);
-    expect(await queueDepth(admin, q)).toBe(0);
+    expect(await queueDepth(queues.admin, q)).toBe(0);
     await handle.cancel();
     expect(handle.active).toBe(false);
   });
@@ -86,7 +77,7 @@ describe('RabbitMqPool consumers (real broker)', () => {
     expect(await eventually(() => calls === 3, 5_000)).toBe(true);
     await sleep(100);
     expect(calls).toBe(3);
-    expect(await queueDepth(admin, q)).toBe(0);
+    expect(await queueDepth(queues.admin, q)).toBe(0);
     await handle.cancel();
   });
 
@@ -109,7 +100,7 @@ describe('RabbitMqPool consumers (real broker)', () => {
     release();
     await cancelled;
     expect(handled).toBe(2);
-    expect(await queueDepth(admin, q)).toBe(1);
+    expect(await queueDepth(queues.admin, q)).toBe(1);
     expect(pool.stats().consumers.total).toBe(0);
   });
 
@@ -147,7 +138,7 @@ describe('RabbitMqPool consumers (real broker)', () => {
     await flood;
     expect(publishErrors).toEqual([]);
     expect(published).toBeGreaterThan(0);
-    expect(await queueDepth(admin, out)).toBe(published);
+    expect(await queueDepth(queues.admin, out)).toBe(published);
     await handle.cancel();
   });
 

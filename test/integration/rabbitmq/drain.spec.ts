@@ -1,10 +1,9 @@
-import type { ChannelModel } from 'amqplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PoolClosedError } from '../../../lib/core/errors/pool-closed.error.js';
 import { RabbitMqPool } from '../../../lib/rabbitmq/index.js';
 import { amqpUrl } from '../../support/broker-env.js';
 import {
-  adminConnection,
+  TestQueues,
   eventually,
   queueDepth,
   sleep,
@@ -13,25 +12,14 @@ import {
 } from './support/rabbitmq-admin.js';
 
 describe('RabbitMqPool drain (real broker)', () => {
-  let admin: ChannelModel;
-  const queues: string[] = [];
-
-  async function freshQueue(): Promise<string> {
-    const q = uniqueName('drain-q');
-    const ch = await admin.createChannel();
-    await ch.assertQueue(q, { durable: true });
-    await ch.close();
-    queues.push(q);
-    return q;
-  }
+  const queues = new TestQueues('drain-q');
+  const freshQueue = (args?: Record<string, unknown>): Promise<string> => queues.fresh(args);
 
   beforeAll(async () => {
-    admin = await adminConnection(amqpUrl());
+    await queues.open(amqpUrl());
   });
   afterAll(async () => {
-    const ch = await admin.createChannel();
-    for (const q of queues) await ch.deleteQueue(q).catch(() => undefined);
-    await admin.close();
+    await queues.close();
   });
 
   it('drains in order: readiness down, acquires refused, consumers cancelled, handlers and leases awaited, confirms awaited, closed', async () => {
@@ -89,8 +77,8 @@ describe('RabbitMqPool drain (real broker)', () => {
     });
     expect(report.before.consumers.inFlight).toBe(2);
     expect(report.after).toMatchObject({ connections: 0, closed: true, channels: { total: 0 } });
-    expect(await queueDepth(admin, out)).toBe(2);
-    expect(await queueDepth(admin, q)).toBe(1);
+    expect(await queueDepth(queues.admin, out)).toBe(2);
+    expect(await queueDepth(queues.admin, q)).toBe(1);
     await expect(pool.sendToQueue(q, 'late')).rejects.toBeInstanceOf(PoolClosedError);
     expect(pool.health()).toMatchObject({ healthy: false, reason: 'pool is closed' });
     expect(await pool.drain(10)).toBe(report); // idempotent
@@ -119,6 +107,8 @@ describe('RabbitMqPool drain (real broker)', () => {
     });
     expect(lease.alive).toBe(false);
     // Unacked: back in the queue once the channel closed.
-    expect(await eventually(async () => (await queueDepth(admin, q)) === 1, 5_000)).toBe(true);
+    expect(await eventually(async () => (await queueDepth(queues.admin, q)) === 1, 5_000)).toBe(
+      true,
+    );
   });
 });

@@ -1,4 +1,4 @@
-import type { ChannelModel, Message } from 'amqplib';
+import type { Message } from 'amqplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   PublishFailedError,
@@ -7,25 +7,16 @@ import {
   UnroutableMessageError,
 } from '../../../lib/rabbitmq/index.js';
 import { amqpUrl } from '../../support/broker-env.js';
-import { adminConnection, queueDepth, testLogger, uniqueName } from './support/rabbitmq-admin.js';
+import { queueDepth, TestQueues, testLogger, uniqueName } from './support/rabbitmq-admin.js';
 
 describe('RabbitMqPool publishing (real broker)', () => {
-  let admin: ChannelModel;
   let pool: RabbitMqPool;
-  const queues: string[] = [];
+  const queues = new TestQueues('pub-q');
+  const freshQueue = (args?: Record<string, unknown>): Promise<string> => queues.fresh(args);
   const exchanges: string[] = [];
 
-  async function freshQueue(args: Record<string, unknown> = {}): Promise<string> {
-    const q = uniqueName('pub-q');
-    const ch = await admin.createChannel();
-    await ch.assertQueue(q, { durable: true, arguments: args });
-    await ch.close();
-    queues.push(q);
-    return q;
-  }
-
   async function drainQueue(q: string): Promise<Message[]> {
-    const ch = await admin.createChannel();
+    const ch = await queues.admin.createChannel();
     const out: Message[] = [];
     for (;;) {
       const m = await ch.get(q, { noAck: true });
@@ -37,7 +28,7 @@ describe('RabbitMqPool publishing (real broker)', () => {
   }
 
   beforeAll(async () => {
-    admin = await adminConnection(amqpUrl());
+    await queues.open(amqpUrl());
     pool = new RabbitMqPool(
       { url: amqpUrl(), connectionName: uniqueName('it-publish') },
       { name: 'publish', logger: testLogger() },
@@ -47,16 +38,15 @@ describe('RabbitMqPool publishing (real broker)', () => {
 
   afterAll(async () => {
     await pool?.close();
-    const ch = await admin.createChannel();
-    for (const q of queues) await ch.deleteQueue(q).catch(() => undefined);
+    const ch = await queues.admin.createChannel();
     for (const e of exchanges) await ch.deleteExchange(e).catch(() => undefined);
-    await admin.close();
+    await queues.close();
   });
 
   it('resolves only after the broker confirmed: every resolved publish is in the queue', async () => {
     const q = await freshQueue();
     await Promise.all(Array.from({ length: 500 }, (_, i) => pool.sendToQueue(q, { i })));
-    expect(await queueDepth(admin, q)).toBe(500);
+    expect(await queueDepth(queues.admin, q)).toBe(500);
     expect(pool.stats().publisher.inFlight).toBe(0);
   });
 
@@ -101,7 +91,7 @@ describe('RabbitMqPool publishing (real broker)', () => {
       expect(e).toBeInstanceOf(PublishRejectedError);
       expect((e as PublishRejectedError).code).toBe('MQ_POOL_PUBLISH_REJECTED');
     }
-    expect(await queueDepth(admin, q)).toBe(5);
+    expect(await queueDepth(queues.admin, q)).toBe(5);
     // A nack does not close the channel: publishing goes on.
     await pool.sendToQueue(await freshQueue(), 'after nacks');
   });
@@ -129,7 +119,7 @@ describe('RabbitMqPool publishing (real broker)', () => {
   it('a mandatory publish nobody is bound for fails with UnroutableMessageError; routed ones succeed', async () => {
     const ex = uniqueName('pub-ex');
     exchanges.push(ex);
-    const ch = await admin.createChannel();
+    const ch = await queues.admin.createChannel();
     await ch.assertExchange(ex, 'direct', { durable: false, autoDelete: false });
     const q = await freshQueue();
     await ch.bindQueue(q, ex, 'bound');
@@ -142,7 +132,7 @@ describe('RabbitMqPool publishing (real broker)', () => {
     await pool.publish(ex, 'bound', 'y', { mandatory: true });
     // Without mandatory the broker drops it silently and confirms: resolved, as amqplib would.
     await pool.publish(ex, 'nobody', 'z');
-    expect(await queueDepth(admin, q)).toBe(1);
+    expect(await queueDepth(queues.admin, q)).toBe(1);
   });
 
   it('rejects content that is not JSON-serialisable without sending anything', async () => {
@@ -151,7 +141,7 @@ describe('RabbitMqPool publishing (real broker)', () => {
     cyclic.self = cyclic;
     await expect(pool.sendToQueue(q, cyclic)).rejects.toThrow(TypeError);
     await expect(pool.sendToQueue(q, { big: 1n } as unknown as object)).rejects.toThrow(TypeError);
-    expect(await queueDepth(admin, q)).toBe(0);
+    expect(await queueDepth(queues.admin, q)).toBe(0);
   });
 
   it('aborting a publish that waits for a channel rejects it with the signal reason', async () => {

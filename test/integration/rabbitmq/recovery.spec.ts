@@ -1,10 +1,9 @@
-import type { ChannelModel } from 'amqplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RabbitMqPool, type StaleDeliveryError } from '../../../lib/rabbitmq/index.js';
 import type { RabbitMqMetricsRecorder } from '../../../lib/rabbitmq/rabbitmq-metrics.js';
 import { amqpUrl } from '../../support/broker-env.js';
 import {
-  adminConnection,
+  TestQueues,
   closeConnectionsNamed,
   connectionsNamed,
   eventually,
@@ -20,27 +19,16 @@ import {
  * pool's own connections are closed, found by their connection_name: nothing else on the shared broker is disturbed.
  */
 describe('RabbitMqPool recovery from broker-closed connections (real broker)', () => {
-  let admin: ChannelModel;
   let ctl = false;
-  const queues: string[] = [];
-
-  async function freshQueue(): Promise<string> {
-    const q = uniqueName('rec-q');
-    const ch = await admin.createChannel();
-    await ch.assertQueue(q, { durable: true });
-    await ch.close();
-    queues.push(q);
-    return q;
-  }
+  const queues = new TestQueues('rec-q');
+  const freshQueue = (args?: Record<string, unknown>): Promise<string> => queues.fresh(args);
 
   beforeAll(async () => {
-    admin = await adminConnection(amqpUrl());
+    await queues.open(amqpUrl());
     ctl = await rabbitmqctlAvailable();
   });
   afterAll(async () => {
-    const ch = await admin.createChannel();
-    for (const q of queues) await ch.deleteQueue(q).catch(() => undefined);
-    await admin.close();
+    await queues.close();
   });
 
   it('recovers publishing, leases and consumers after every connection is force-closed', async (ctx) => {
@@ -179,7 +167,7 @@ describe('RabbitMqPool recovery from broker-closed connections (real broker)', (
       expect(await eventually(() => deliveries.length === 3, 5_000)).toBe(true);
       expect(
         await eventually(
-          async () => (await queueDepth(admin, q)) === 0 && handle.inFlight === 0,
+          async () => (await queueDepth(queues.admin, q)) === 0 && handle.inFlight === 0,
           5_000,
         ),
       ).toBe(true);

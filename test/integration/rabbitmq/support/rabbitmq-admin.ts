@@ -126,3 +126,43 @@ export function testLogger(): MqLogger & { lines: string[] } {
     };
   return { lines, debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') };
 }
+
+/**
+ * The durable queues one test file declares (unique names) through its admin connection, all
+ * deleted at the end: `const queues = new TestQueues('cons-q')`, `queues.open(url)` in
+ * beforeAll, `await queues.fresh()` per test, `queues.close()` in afterAll.
+ */
+export class TestQueues {
+  private readonly names: string[] = [];
+  private conn: ChannelModel | undefined;
+
+  constructor(private readonly prefix: string) {}
+
+  /** The admin connection (for checks such as `queueDepth`); throws before `open()`. */
+  get admin(): ChannelModel {
+    if (!this.conn) throw new Error('TestQueues: call open() in beforeAll first');
+    return this.conn;
+  }
+
+  async open(url: string): Promise<void> {
+    this.conn = await adminConnection(url);
+  }
+
+  async fresh(args: Record<string, unknown> = {}): Promise<string> {
+    const queue = uniqueName(this.prefix);
+    const ch = await this.admin.createChannel();
+    await ch.assertQueue(queue, { durable: true, arguments: args });
+    await ch.close();
+    this.names.push(queue);
+    return queue;
+  }
+
+  /** Deletes every queue declared here, then closes the admin connection. */
+  async close(): Promise<void> {
+    if (!this.conn) return;
+    const ch = await this.conn.createChannel();
+    for (const queue of this.names) await ch.deleteQueue(queue).catch(() => undefined);
+    await this.conn.close();
+    this.conn = undefined;
+  }
+}
