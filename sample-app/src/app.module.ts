@@ -11,6 +11,7 @@ import { OrdersConsumer } from './orders/orders.consumer.js';
 import { OrdersController } from './orders/orders.controller.js';
 import { OrdersService } from './orders/orders.service.js';
 import { OrdersTopology } from './orders/orders.topology.js';
+import { SHUTDOWN_DRAIN_TIMEOUT_MS } from './sample-config.js';
 import { StatsController } from './stats/stats.controller.js';
 
 @Module({
@@ -33,9 +34,16 @@ import { StatsController } from './stats/stats.controller.js';
           // A demo convenience: the sample's topics appear on first use. Production clusters usually
           // disable auto-creation and create topics (partitions, replication) up front.
           allowAutoTopicCreation: true,
-          transactions: { maxProducers: 4, transactionalIdPrefix: 'sample-app' },
+          // One prefix per instance: set it per pod (e.g. from the pod name) to run several replicas.
+          transactions: {
+            maxProducers: 4,
+            transactionalIdPrefix: config.get<string>(
+              'KAFKA_TRANSACTIONAL_ID_PREFIX',
+              'sample-app',
+            ),
+          },
         },
-        shutdown: { drainTimeoutMs: 15_000 },
+        shutdown: { drainTimeoutMs: SHUTDOWN_DRAIN_TIMEOUT_MS },
       }),
     }),
   ],

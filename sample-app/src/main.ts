@@ -7,5 +7,7 @@ const app = await NestFactory.create(AppModule);
 // SIGTERM/SIGINT → readiness down, every pool drained within shutdown.drainTimeoutMs, drain report logged.
 app.enableShutdownHooks();
 const port = Number(process.env.PORT ?? 3000);
-await app.listen(port, '127.0.0.1');
-new Logger('SampleApp').log(`listening on http://127.0.0.1:${port}`);
+// Loopback unless told otherwise: a container sets HOST=0.0.0.0 so probes and Services reach it.
+const host = process.env.HOST ?? '127.0.0.1';
+await app.listen(port, host);
+new Logger('SampleApp').log(`listening on http://${host}:${port}`);

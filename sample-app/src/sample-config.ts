@@ -1,7 +1,13 @@
-/** Names the sample app uses on the brokers, in one place. */
+/** Names the sample app uses on the brokers, and its shutdown budget, in one place. */
 export const ORDERS_EXCHANGE = 'sample.orders';
 export const ORDERS_QUEUE = 'sample.orders.created';
 export const ORDER_CREATED_KEY = 'order.created';
 export const EVENTS_TOPIC = 'sample-events';
 export const LEDGER_TOPIC = 'sample-ledger';
 export const EVENTS_GROUP = 'sample-app-events';
+
+/**
+ * The graceful-shutdown budget (`shutdown.drainTimeoutMs`): on SIGTERM every pool drains within it.
+ * A deployment's grace period must exceed it (test/unit/deployment.spec.ts checks the manifest).
+ */
+export const SHUTDOWN_DRAIN_TIMEOUT_MS = 15_000;
