@@ -17,7 +17,7 @@ export interface RabbitMqPoolOptions {
   maxWaiting?: number;
   /** Deadline of a broker confirm once a publish is written. */
   confirmTimeoutMs?: number;
-  /** AMQP heartbeat; a silent broker is detected after about twice this. 0 disables (not recommended). */
+  /** AMQP heartbeat; a silent broker is detected within 2 × this (1.5 × silence, checked every heartbeat/4). 0 disables (not recommended). */
   heartbeatSeconds?: number;
   /** A lease held longer than this is reported as a leak (warning + metric). 0 = off. */
   leakDetectionMs?: number;
