@@ -25,6 +25,11 @@ export interface DisposableKafka {
   start(): Promise<void>;
   /** SIGKILL: every connection drops at once, like a crash. Resolves when the process has exited. */
   kill9(): Promise<void>;
+  /**
+   * Graceful stop (SIGTERM: the broker closes its listeners and flushes its logs). Resolves when the
+   * process has exited; SIGKILL after `timeoutMs` (default 30 s) if it has not.
+   */
+  stop(timeoutMs?: number): Promise<void>;
   /** Kills the broker and deletes its directory. Idempotent. */
   dispose(): Promise<void>;
 }
@@ -132,6 +137,15 @@ export async function createDisposableKafka(
       const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
       proc.kill('SIGKILL');
       await exited;
+    },
+    async stop(timeoutMs = 30_000) {
+      const proc = child;
+      if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
+      const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
+      proc.kill('SIGTERM');
+      const timer = setTimeout(() => proc.kill('SIGKILL'), timeoutMs);
+      await exited;
+      clearTimeout(timer);
     },
     async dispose() {
       await self.kill9();
