@@ -6,6 +6,9 @@
 export function redactUrl(url: string): string {
   try {
     const parsed = new URL(url);
+    // No authority ("guest:secret@host" parses as protocol "guest:" and path "secret@host"): the
+    // rest may hold the secret, so keep only the protocol.
+    if (parsed.host === '') return `${parsed.protocol}<redacted>`;
     if (parsed.username || parsed.password) {
       parsed.username = '***';
       parsed.password = '';

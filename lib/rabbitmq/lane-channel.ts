@@ -30,16 +30,24 @@ export function isNack(error: Error): boolean {
 }
 
 /**
- * When the broker closed a channel because of a publish (channel.close naming basic.publish, class 60
- * method 40), the exchange its reply text names — "NOT_FOUND - no exchange 'x' in vhost '/'", "cannot
- * publish to internal exchange 'x'". Publishes to that exchange are the culprits; the others on the
- * channel are innocent and get their one retry.
+ * Whether `job` is the publish that made the broker close its channel (channel.close naming
+ * basic.publish, class 60 method 40): its exchange is the one the reply names ("NOT_FOUND - no
+ * exchange 'x' in vhost '/'", "cannot publish to internal exchange 'x'"), or its body has the size
+ * a `max_message_size` refusal names (406 "message size N is larger than max size M"). `false`: an
+ * innocent sibling on the same pipelined channel; `undefined`: the close was not caused by a publish.
  */
-export function culpritExchange(reason: Error | undefined): string | undefined {
+export function causedClose(
+  reason: Error | undefined,
+  job: { readonly exchange: string; readonly body: Buffer },
+): boolean | undefined {
   if (!reason) return undefined;
   const r = reason as Error & { classId?: number; methodId?: number };
   if (r.classId !== 60 || r.methodId !== 40) return undefined;
-  return /exchange '([^']*)'/.exec(r.message)?.[1];
+  const exchange = /exchange '([^']*)'/.exec(r.message)?.[1];
+  if (exchange !== undefined) return exchange === job.exchange;
+  const size = /message size (\d+) is larger than/.exec(r.message)?.[1];
+  if (size !== undefined) return Number(size) === job.body.length;
+  return undefined;
 }
 
 /**

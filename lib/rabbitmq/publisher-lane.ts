@@ -10,7 +10,7 @@ import { ConfirmTimeoutError } from './errors/confirm-timeout.error.js';
 import { PublishFailedError } from './errors/publish-failed.error.js';
 import { PublishRejectedError } from './errors/publish-rejected.error.js';
 import { PublishUnconfirmedError } from './errors/publish-unconfirmed.error.js';
-import { culpritExchange, isNack, LaneChannel, type LaneHooks } from './lane-channel.js';
+import { causedClose, isNack, LaneChannel, type LaneHooks } from './lane-channel.js';
 import {
   encodeMessage,
   nextMessageId,
@@ -262,7 +262,8 @@ export class PublisherLane implements LaneHooks {
       );
     }
     const reason = from.pc.closeReason;
-    if (reason !== undefined && culpritExchange(reason) === job.exchange) {
+    const culprit = causedClose(reason, job);
+    if (culprit === true && reason !== undefined) {
       const code = (reason as Error & { code?: unknown }).code;
       const failure = new PublishFailedError(
         job.exchange,
@@ -273,6 +274,9 @@ export class PublisherLane implements LaneHooks {
       );
       return this.fail(job, failure, 'channel_error');
     }
+    // A sibling publish made the broker close this channel: this one is innocent and keeps its retry
+    // (every such close fails its culprit for good, so innocents cannot loop).
+    if (culprit === false) job.attempts--;
     // No channel-level close from the broker: the connection went, and its sibling channels go with it.
     if (typeof (reason as { code?: unknown } | undefined)?.code !== 'number') {
       job.avoid = { slot: from.pc.slot, generation: from.pc.connectionGeneration };

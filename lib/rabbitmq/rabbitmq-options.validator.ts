@@ -148,16 +148,15 @@ function validateUrls(value: unknown): string[] {
     if (parsed.protocol !== 'amqp:' && parsed.protocol !== 'amqps:') {
       throw new InvalidPoolOptionsError(
         k,
-        `has protocol "${parsed.protocol}" (${redactUrl(u)})`,
+        // Without "//" the user and password sit in the protocol or the path: echo none of it.
+        parsed.host
+          ? `has protocol "${parsed.protocol}" (${redactUrl(u)})`
+          : 'has no amqp:// or amqps:// prefix',
         'use amqp:// or amqps://',
       );
     }
     if (!parsed.hostname) {
-      throw new InvalidPoolOptionsError(
-        k,
-        `has no host (${redactUrl(u)})`,
-        'use the form amqp://host:5672',
-      );
+      throw new InvalidPoolOptionsError(k, 'has no host', 'use the form amqp://host:5672');
     }
     return u;
   });

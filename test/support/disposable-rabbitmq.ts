@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,6 +19,8 @@ export interface DisposableRabbitMq {
   readonly nodename: string;
   readonly port: number;
   readonly url: string;
+  /** Port of the TLS (AMQPS) listener when created with `tls`, else undefined. */
+  readonly tlsPort: number | undefined;
   /** Boots the node (first boot ~6 s) and waits until it accepts work. */
   start(): Promise<void>;
   /** SIGKILL of the Erlang VM: every connection drops at once, like a crash. Resolves once the port refuses. */
@@ -45,8 +47,21 @@ export function isDisposableRabbitMqSupported(): boolean {
   return process.platform === 'linux' && process.getuid?.() === 0;
 }
 
+/** PEM files for the node's TLS listener (copied into the node's own directory, readable by `rabbitmq`). */
+export interface DisposableRabbitMqTls {
+  readonly cacertfile: string;
+  readonly certfile: string;
+  readonly keyfile: string;
+}
+
 export async function createDisposableRabbitMq(
-  opts: { label?: string } = {},
+  opts: {
+    label?: string;
+    /** Extra `rabbitmq.conf` lines, e.g. `max_message_size = 1048576`. */
+    extraConfig?: readonly string[];
+    /** Adds an AMQPS listener on 127.0.0.1 (free port, see `tlsPort`); no client certificate required. */
+    tls?: DisposableRabbitMqTls;
+  } = {},
 ): Promise<DisposableRabbitMq> {
   if (!isDisposableRabbitMqSupported()) {
     throw new Error(
@@ -56,7 +71,11 @@ export async function createDisposableRabbitMq(
   const id = `mqpool${opts.label ?? ''}${randomBytes(3).toString('hex')}`;
   const nodename = `${id}@localhost`;
   const base = join(tmpdir(), 'mq-pool-rabbit', id);
-  const [port, distPort] = (await freePorts(2)) as [number, number];
+  const [port, distPort, tlsPort] = (await freePorts(opts.tls ? 3 : 2)) as [
+    number,
+    number,
+    number | undefined,
+  ];
   const dirs = { mnesia: join(base, 'mnesia'), log: join(base, 'log') };
   await mkdir(dirs.mnesia, { recursive: true });
   await mkdir(dirs.log, { recursive: true });
@@ -64,12 +83,29 @@ export async function createDisposableRabbitMq(
   const configFile = join(base, 'rabbitmq.conf');
   const pluginsFile = join(base, 'enabled_plugins');
   const envFile = join(base, 'rabbitmq-env.conf');
+  const tlsLines: string[] = [];
+  if (opts.tls && tlsPort !== undefined) {
+    const tlsDir = join(base, 'tls');
+    await mkdir(tlsDir, { recursive: true });
+    for (const key of ['cacertfile', 'certfile', 'keyfile'] as const) {
+      const target = join(tlsDir, `${key}.pem`);
+      await copyFile(opts.tls[key], target);
+      tlsLines.push(`ssl_options.${key} = ${target}`);
+    }
+    tlsLines.push(
+      `listeners.ssl.default = 127.0.0.1:${tlsPort}`,
+      'ssl_options.verify = verify_none',
+      'ssl_options.fail_if_no_peer_cert = false',
+    );
+  }
   await writeFile(
     configFile,
     [
       `listeners.tcp.1 = 127.0.0.1:${port}`,
       'disk_free_limit.absolute = 10MB',
       'log.console = false',
+      ...tlsLines,
+      ...(opts.extraConfig ?? []),
       '',
     ].join('\n'),
   );
@@ -116,6 +152,7 @@ export async function createDisposableRabbitMq(
     nodename,
     port,
     url: `amqp://guest:guest@127.0.0.1:${port}`,
+    tlsPort,
     async start() {
       await rm(pidFile, { force: true });
       await run('rabbitmq-server', ['-detached'], { env, timeout: 30_000 });

@@ -16,4 +16,9 @@ describe('redactUrl', () => {
   it('replaces an unparsable string wholesale, since it may itself hold the secret', () => {
     expect(redactUrl('not a url with p4ss')).toBe('<unparsable url>');
   });
+
+  it('keeps only the protocol of a URL without "//", whose path may hold user and password', () => {
+    expect(redactUrl('guest:s3cr3t@broker:5672')).toBe('guest:<redacted>');
+    expect(redactUrl('amqp:guest:s3cr3t@broker')).toBe('amqp:<redacted>');
+  });
 });

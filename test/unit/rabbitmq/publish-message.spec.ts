@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { culpritExchange, isNack } from '../../../lib/rabbitmq/lane-channel.js';
+import { causedClose, isNack } from '../../../lib/rabbitmq/lane-channel.js';
 import { encodeMessage } from '../../../lib/rabbitmq/publish-message.js';
 
 describe('encodeMessage', () => {
@@ -65,7 +65,8 @@ describe('confirm classification', () => {
     expect(isNack(new Error('channel closed'))).toBe(false);
   });
 
-  it('names the exchange a publish-caused channel close blames', () => {
+  it('tells the publish that made the broker close the channel from its innocent siblings', () => {
+    const to = (exchange: string, size = 10) => ({ exchange, body: Buffer.alloc(size) });
     const notFound = Object.assign(
       new Error(
         `Channel closed by server: 404 (NOT-FOUND) with message "NOT_FOUND - no exchange 'orders.x' in vhost '/'"`,
@@ -76,7 +77,8 @@ describe('confirm classification', () => {
         methodId: 40,
       },
     );
-    expect(culpritExchange(notFound)).toBe('orders.x');
+    expect(causedClose(notFound, to('orders.x'))).toBe(true);
+    expect(causedClose(notFound, to('orders'))).toBe(false);
     const internal = Object.assign(
       new Error(
         `403 (ACCESS-REFUSED) with message "ACCESS_REFUSED - cannot publish to internal exchange 'int'"`,
@@ -87,12 +89,23 @@ describe('confirm classification', () => {
         methodId: 40,
       },
     );
-    expect(culpritExchange(internal)).toBe('int');
+    expect(causedClose(internal, to('int'))).toBe(true);
+    const tooBig = Object.assign(
+      new Error(
+        `Channel closed by server: 406 (PRECONDITION-FAILED) with message "PRECONDITION_FAILED - message size 2097152 is larger than configured max size 1048576"`,
+      ),
+      { code: 406, classId: 60, methodId: 40 },
+    );
+    expect(causedClose(tooBig, to('', 2_097_152))).toBe(true);
+    expect(causedClose(tooBig, to('', 256))).toBe(false);
     // A close caused by another method (e.g. queue.declare) blames no publish.
     expect(
-      culpritExchange(Object.assign(new Error(`no exchange 'e'`), { classId: 50, methodId: 10 })),
+      causedClose(
+        Object.assign(new Error(`no exchange 'e'`), { classId: 50, methodId: 10 }),
+        to('e'),
+      ),
     ).toBeUndefined();
-    expect(culpritExchange(undefined)).toBeUndefined();
-    expect(culpritExchange(new Error('Connection closed'))).toBeUndefined();
+    expect(causedClose(undefined, to('e'))).toBeUndefined();
+    expect(causedClose(new Error('Connection closed'), to('e'))).toBeUndefined();
   });
 });
