@@ -210,7 +210,7 @@ export function resolvePoolOptions(options: PoolOptions, keyPrefix = ''): Resolv
     );
   }
 
-  const backoffRaw = raw.createBackoff ?? {};
+  const backoffRaw = raw.createBackoff === undefined ? {} : raw.createBackoff;
   if (!isRecord(backoffRaw)) {
     throw new InvalidPoolOptionsError(
       `${p}createBackoff`,
@@ -222,13 +222,13 @@ export function resolvePoolOptions(options: PoolOptions, keyPrefix = ''): Resolv
   const defaults = DEFAULT_POOL_OPTIONS.createBackoff;
   const initialDelayMs = duration(
     'createBackoff.initialDelayMs',
-    backoffRaw.initialDelayMs ?? defaults.initialDelayMs,
+    backoffRaw.initialDelayMs === undefined ? defaults.initialDelayMs : backoffRaw.initialDelayMs,
     1,
     'use e.g. 100',
   );
   const maxDelayMs = duration(
     'createBackoff.maxDelayMs',
-    backoffRaw.maxDelayMs ?? defaults.maxDelayMs,
+    backoffRaw.maxDelayMs === undefined ? defaults.maxDelayMs : backoffRaw.maxDelayMs,
     1,
     'use e.g. 10000',
   );

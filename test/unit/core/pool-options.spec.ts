@@ -110,6 +110,14 @@ describe('Pool options', () => {
     ],
     [{ max: 2, createBackoff: 100 }, 'Invalid option "createBackoff": must be an object, got 100.'],
     [
+      { max: 2, createBackoff: null },
+      'Invalid option "createBackoff": must be an object, got null.',
+    ],
+    [
+      { max: 2, createBackoff: { maxDelayMs: null } },
+      'Invalid option "createBackoff.maxDelayMs": must be a finite number of ms >= 1, got null.',
+    ],
+    [
       { max: 2, createBackoff: { initialDelayMs: 0 } },
       'Invalid option "createBackoff.initialDelayMs": must be a finite number of ms >= 1, got 0.',
     ],
