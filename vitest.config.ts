@@ -17,6 +17,10 @@ export default defineConfig({
   plugins: [swcPlugin()],
   resolve: { alias },
   test: {
+    // One file at a time across ALL projects: integration, e2e and reliability files share the
+    // brokers, disposable nodes and the built dist/ (several rebuild it), so a file of one project
+    // must never overlap a file of another, whatever the machine's core count.
+    fileParallelism: false,
     projects: [
       {
         plugins: [swcPlugin()],
