@@ -15,6 +15,7 @@
  * Env: AMQP_URL (default amqp://guest:guest@127.0.0.1:5672), BENCH_DURATION (s, default 8),
  *      BENCH_CONNECTIONS (default 32), BENCH_ROUNDS (default 3), BENCH_CHANNELS (pool size, default 16),
  *      BENCH_VARIANTS (subset of keys: noop,a,i,b,c; a ratio is printed when both its variants ran).
+ * Also writes bench/results/http.json (drawn by `npx tsx scripts/bench-chart.ts`).
  */
 import 'reflect-metadata';
 import { execFile } from 'node:child_process';
@@ -47,6 +48,7 @@ import {
   MqPoolModule,
   RabbitMqPool,
 } from '../lib/index.js';
+import { type BenchRow, round, writeBenchResults } from './bench-results.js';
 
 const URL = process.env.AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
 const DURATION = Number(process.env.BENCH_DURATION ?? 8);
@@ -276,6 +278,36 @@ async function main(): Promise<void> {
   line('(b)/(i)', 'b', 'i', '(ChannelInterceptor vs a no-op interceptor)');
   line('(c)/(a)', 'c', 'a', '(what request scope costs)');
   line('(a)/(0)', 'a', 'noop', '(the broker round trip vs bare HTTP)');
+
+  const rows: BenchRow[] = RUN.map((v) => ({
+    implementation: v.label,
+    concurrency: CONNECTIONS,
+    ours: v.key === 'a' || v.key === 'b',
+    metrics: {
+      reqPerSec: round(medianOf(rates(v.key)), 1),
+      cpuUsPerReq: round(Math.min(...cpus(v.key)), 1),
+      p50Ms: medianOf(samples.get(v.key)!.map((r) => r.latency.p50)),
+      p99Ms: medianOf(samples.get(v.key)!.map((r) => r.latency.p99)),
+    },
+    ...(has('a') && v.key !== 'a' ? { ratios: { vsInjectedPool: round(paired(v.key, 'a')) } } : {}),
+    samples: { reqPerSec: rates(v.key).map((r) => round(r, 1)) },
+  }));
+  const file = await writeBenchResults({
+    bench: 'http',
+    title: 'HTTP route publishing one confirmed message per request',
+    settings: { durationS: DURATION, connections: CONNECTIONS, rounds: ROUNDS, channels: CHANNELS },
+    units: { reqPerSec: 'req/s', cpuUsPerReq: 'µs server CPU/req', p50Ms: 'ms', p99Ms: 'ms' },
+    rows,
+    charts: [
+      {
+        id: 'http',
+        title: 'HTTP publish-with-confirm: requests per second by injection style',
+        metric: 'reqPerSec',
+        higherIsBetter: true,
+      },
+    ],
+  });
+  console.log(`\nresults: ${file}`);
 
   await app.close();
   await ch.deleteQueue(QUEUE);

@@ -14,10 +14,12 @@
  * Run: `node --import tsx bench/kafka.bench.ts` (npm run bench:kafka).
  * Env: BENCH_SLICES (default 16) x BENCH_SLICE_MS (default 400) per implementation and concurrency, run
  * in alternating slices; BENCH_TX_SECONDS (default 5) per transaction setup; KAFKA_BROKERS.
+ * Also writes bench/results/kafka.json (drawn by `npx tsx scripts/bench-chart.ts`).
  */
 import { randomBytes } from 'node:crypto';
 import kafkajs from 'kafkajs';
 import { KafkaPool, type KafkaDriverFactory } from '../lib/kafka/index.js';
+import { type BenchRow, round, writeBenchResults } from './bench-results.js';
 
 const { Kafka, Partitioners, logLevel } = kafkajs;
 const SLICES = Number(process.env.BENCH_SLICES ?? 16);
@@ -240,6 +242,85 @@ async function main(): Promise<void> {
   console.log('|---|---:|---:|');
   for (const { label, run } of txRows)
     console.log(`| ${label} | ${fmt(run.rate)} | ${fmt(run.p50, 2)} / ${fmt(run.p99, 2)} |`);
+
+  const runMetrics = (r: Run) => ({
+    perSec: round(r.rate, 1),
+    p50Ms: round(r.p50),
+    p99Ms: round(r.p99),
+    ops: r.ops,
+  });
+  const rows: BenchRow[] = [];
+  for (const { concurrency, raw: r, raw2: r2, lib: l } of sendRows) {
+    const rawMean = (r.rate + r2.rate) / 2;
+    rows.push(
+      {
+        implementation: 'raw kafkajs #1',
+        concurrency,
+        scenario: 'send',
+        ours: false,
+        metrics: runMetrics(r),
+      },
+      {
+        implementation: 'raw kafkajs #2',
+        concurrency,
+        scenario: 'send',
+        ours: false,
+        metrics: runMetrics(r2),
+        ratios: { vsRaw1: round(r2.rate / r.rate) },
+      },
+      {
+        implementation: 'KafkaPool.send()',
+        concurrency,
+        scenario: 'send',
+        ours: true,
+        metrics: runMetrics(l),
+        ratios: { vsMeanRaw: round(l.rate / rawMean) },
+      },
+    );
+  }
+  for (const { label, run } of txRows) {
+    rows.push({
+      implementation: label,
+      concurrency: label.startsWith('raw') ? 1 : TX_CALLERS,
+      scenario: 'transaction',
+      ours: !label.startsWith('raw'),
+      metrics: runMetrics(run),
+    });
+  }
+  const file = await writeBenchResults({
+    bench: 'kafka',
+    title: 'Kafka: send() and withTransaction()',
+    settings: {
+      slices: SLICES,
+      sliceMs: SLICE_MS,
+      txSeconds: TX_SECONDS,
+      txCallers: TX_CALLERS,
+      brokers: BROKERS.length,
+    },
+    units: { perSec: 'records/s (send) or tx/s', p50Ms: 'ms', p99Ms: 'ms', ops: 'operations' },
+    rows,
+    summary: {
+      overheadUsPerSend: round(overhead.pool - overhead.direct),
+    },
+    charts: [
+      {
+        id: 'kafka-send',
+        title: 'Kafka send(): acknowledged records per second (acks -1, 256 B)',
+        metric: 'perSec',
+        higherIsBetter: true,
+        scenario: 'send',
+      },
+      {
+        id: 'kafka-transactions',
+        title: 'Kafka transactions per second (1 record each)',
+        metric: 'perSec',
+        higherIsBetter: true,
+        scenario: 'transaction',
+        singleGroup: `KafkaPool: ${TX_CALLERS} callers; raw kafkajs: 1 caller`,
+      },
+    ],
+  });
+  console.log(`\nresults: ${file}`);
 }
 
 const OVERHEAD_OPS = 500_000;

@@ -9,6 +9,7 @@
  * Run: `npm run bench:pool` (= node --expose-gc --import tsx bench/pool.bench.ts).
  * Env: BENCH_OPS (default 1000000), BENCH_ROUNDS (default 5; the median run is reported),
  *      BENCH_ONLY (comma-separated subject keys; baseline and generic-pool always run).
+ * Also writes bench/results/pool.json (drawn by `npx tsx scripts/bench-chart.ts`).
  */
 import { fileURLToPath } from 'node:url';
 
@@ -16,6 +17,7 @@ import genericPool from 'generic-pool';
 import { Pool as TarnPool } from 'tarn';
 
 import { Pool } from '../lib/core/index.js';
+import { type BenchRow, round, writeBenchResults } from './bench-results.js';
 
 const OPS = Number(process.env.BENCH_OPS ?? 1_000_000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
@@ -203,6 +205,7 @@ async function parent(): Promise<void> {
     `node ${process.version}, ${OPS.toLocaleString('en')} acquire+release per run, trivial resources, max=${MAX}, ` +
       `median of ${ROUNDS} interleaved runs, one process per run (after a warm-up)`,
   );
+  const rows: BenchRow[] = [];
   for (const concurrency of CONCURRENCIES) {
     const samples = new Map<string, { name: string; ns: number[] }>();
     for (let round = 0; round < ROUNDS; round++) {
@@ -235,8 +238,35 @@ async function parent(): Promise<void> {
       console.log(
         `| ${name} | ${m.toFixed(0)} | ${opsPerSec} | ${(gp / m).toFixed(2)}x | ${(m / baseline).toFixed(2)}x | ${runs} |`,
       );
+      rows.push({
+        implementation: name,
+        concurrency,
+        ours: key.startsWith('pool-'),
+        metrics: { nsPerOp: round(m, 1), opsPerSec: Math.round(1e9 / m) },
+        ratios: {
+          throughputVsGenericPool: round(gp / m),
+          timeVsBaseline: round(m / baseline),
+        },
+        samples: { nsPerOp: ns.map((v) => round(v, 1)) },
+      });
     }
   }
+  const file = await writeBenchResults({
+    bench: 'pool',
+    title: 'Pool core: acquire+release of trivial resources (CPU time)',
+    settings: { ops: OPS, rounds: ROUNDS, max: MAX, only: process.env.BENCH_ONLY ?? '' },
+    units: { nsPerOp: 'ns/op', opsPerSec: 'ops/s' },
+    rows,
+    charts: [
+      {
+        id: 'pool',
+        title: 'Pool core: acquire+release per second of CPU (max 8, median of runs)',
+        metric: 'opsPerSec',
+        higherIsBetter: true,
+      },
+    ],
+  });
+  console.log(`\nresults: ${file}`);
 }
 
 const childIndex = process.argv.indexOf('--child');

@@ -15,6 +15,7 @@
  * Env: AMQP_URL (default amqp://guest:guest@127.0.0.1:5672), BENCH_MESSAGES (default 20000),
  *      BENCH_ROUNDS (default 3, variant order rotated per round; each metric's median is reported), BENCH_CONCURRENCY (default "1,16,256"),
  *      BENCH_VARIANTS (comma-separated subset of the names above).
+ * Also writes bench/results/rabbitmq.json (drawn by `npx tsx scripts/bench-chart.ts`).
  */
 import { randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
@@ -26,6 +27,7 @@ import type { ChannelModel, ConfirmChannel } from 'amqplib';
 import amqpcm from 'amqp-connection-manager';
 
 import { RabbitMqPool } from '../lib/rabbitmq/index.js';
+import { type BenchRow, round, writeBenchResults } from './bench-results.js';
 
 const URL = process.env.AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
 const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 20_000);
@@ -238,6 +240,8 @@ async function main(): Promise<void> {
       `${ROUNDS} round(s) (per-metric median), Node ${process.version}\n`,
   );
   const table = new Map<number, Map<string, Result>>();
+  const rows: BenchRow[] = [];
+  const summary: Record<string, number> = {};
   for (const concurrency of CONCURRENCY) {
     const row = new Map<string, Result>();
     table.set(concurrency, row);
@@ -281,10 +285,55 @@ async function main(): Promise<void> {
           `CPU publish()/raw shared = ${fmt(lib.cpuUsPerMsg / rawShared.cpuUsPerMsg, 2)}x (target <= 1.2)`,
         );
       console.log(`  ${parts.join('; ')}`);
+      if (bestRaw) summary[`c${concurrency}.publishVsBestRaw`] = round(lib.rate / bestRaw.rate);
+      if (rascalRes) summary[`c${concurrency}.publishVsRascal`] = round(lib.rate / rascalRes.rate);
+      if (rawShared)
+        summary[`c${concurrency}.cpuPublishVsRawShared`] = round(
+          lib.cpuUsPerMsg / rawShared.cpuUsPerMsg,
+        );
     }
     console.log('');
+    for (const v of selected) {
+      const res = row.get(v.name)!;
+      const runs = rounds.get(v.name) ?? [];
+      rows.push({
+        implementation: v.name,
+        concurrency,
+        ours: v.name === 'publish()' || v.name === 'withChannel()',
+        metrics: {
+          msgsPerSec: round(res.rate, 1),
+          p50Ms: round(res.p50),
+          p99Ms: round(res.p99),
+          cpuUsPerMsg: round(res.cpuUsPerMsg, 2),
+        },
+        ...(bestRaw ? { ratios: { vsBestRaw: round(res.rate / bestRaw.rate) } } : {}),
+        samples: { msgsPerSec: runs.map((r) => round(r.rate, 1)) },
+      });
+    }
   }
   await adminConn.close();
+  const file = await writeBenchResults({
+    bench: 'rabbitmq',
+    title: 'RabbitMQ: confirmed publishes of persistent 256-byte messages',
+    settings: {
+      messages: MESSAGES,
+      rounds: ROUNDS,
+      concurrency: CONCURRENCY.join(','),
+      variants: selected.map((v) => v.name).join(','),
+    },
+    units: { msgsPerSec: 'msgs/s', p50Ms: 'ms', p99Ms: 'ms', cpuUsPerMsg: 'µs CPU/msg' },
+    rows,
+    summary,
+    charts: [
+      {
+        id: 'rabbitmq',
+        title: 'RabbitMQ: confirmed publishes per second (persistent, 256 B)',
+        metric: 'msgsPerSec',
+        higherIsBetter: true,
+      },
+    ],
+  });
+  console.log(`results: ${file}`);
 }
 
 main().catch((error: unknown) => {
