@@ -1,6 +1,6 @@
 /**
  * The layering rule of DESIGN §2: dependencies point one way,
- * core <- rabbitmq / kafka <- nest <- health, metrics, shutdown.
+ * core <- telemetry <- rabbitmq / kafka <- nest <- health, metrics, shutdown.
  * `npm run depcheck` fails when a file breaks it; test/unit/layering.spec.ts proves the rule bites.
  */
 const NEST_LAYER = '^lib/(nest|health|metrics|shutdown)/';
@@ -11,6 +11,22 @@ module.exports = {
       comment: 'lib/core imports nothing from Nest, amqplib, kafkajs or the layers above it.',
       severity: 'error',
       from: { path: '^lib/core/' },
+      to: {
+        path: [
+          '@nestjs',
+          'amqplib',
+          'kafkajs',
+          'prom-client',
+          '^lib/(telemetry|rabbitmq|kafka|nest|health|metrics|shutdown)/',
+        ],
+      },
+    },
+    {
+      name: 'telemetry-is-broker-neutral',
+      comment:
+        'lib/telemetry (OpenTelemetry glue over the optional @opentelemetry/api) depends on the core only.',
+      severity: 'error',
+      from: { path: '^lib/telemetry/' },
       to: {
         path: [
           '@nestjs',
@@ -48,7 +64,7 @@ module.exports = {
       name: 'nest-glue-not-imported-below',
       comment: 'Nothing under the Nest layer imports it.',
       severity: 'error',
-      from: { path: '^lib/(core|rabbitmq|kafka)/' },
+      from: { path: '^lib/(core|telemetry|rabbitmq|kafka)/' },
       to: { path: NEST_LAYER },
     },
     {

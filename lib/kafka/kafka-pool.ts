@@ -32,6 +32,7 @@ import { ManagedConsumer } from './managed-consumer.js';
 import { SharedProducer } from './shared-producer.js';
 import { TransactionalProducerPool } from './transactional-producer-pool.js';
 import { errorMessage, withDeadline } from '../core/with-deadline.js';
+import { withTraceContext } from '../telemetry/index.js';
 
 const NO_TRANSACTIONS = Object.freeze({
   max: 0,
@@ -81,7 +82,7 @@ export class KafkaPool {
     this.options = validateKafkaOptions(options);
     this.name = deps.name ?? 'default';
     this.clock = deps.clock ?? SYSTEM_CLOCK;
-    this.logger = deps.logger ?? NOOP_LOGGER;
+    this.logger = withTraceContext(deps.logger ?? NOOP_LOGGER);
     this.metrics = deps.metrics ?? NOOP_KAFKA_METRICS;
     this.random = deps.random ?? Math.random;
     const secrets = collectSecrets(this.options);

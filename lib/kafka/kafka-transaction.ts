@@ -1,5 +1,7 @@
 import { TransactionEndedError } from './errors/transaction-ended.error.js';
 import type { DriverTransaction } from './kafka-driver.js';
+import { activeTracer } from '../telemetry/index.js';
+import { traceKafkaSend, traceKafkaSendBatch } from './kafka-tracing.js';
 import type {
   KafkaProducerBatch,
   KafkaProducerRecord,
@@ -30,19 +32,22 @@ export class TransactionFacade implements KafkaTransaction {
     readonly transactionalId: string,
     private readonly tx: DriverTransaction,
     private readonly guard: TransactionCallGuard,
+    /** kafkajs is patched by instrumentation-kafkajs (see kafka-tracing.ts). */
+    private readonly instrumented = false,
   ) {}
 
   send(record: KafkaProducerRecord): Promise<KafkaRecordMetadata[]> {
     if (this.ended) return Promise.reject(new TransactionEndedError(this.transactionalId));
-    return this.guard.bounded(() => this.tx.send(record), record.topic);
+    const tracer = activeTracer();
+    if (tracer === undefined) return this.sendRecord(record);
+    return traceKafkaSend(tracer, this.traceOptions(), record, (r) => this.sendRecord(r));
   }
 
   sendBatch(batch: KafkaProducerBatch): Promise<KafkaRecordMetadata[]> {
     if (this.ended) return Promise.reject(new TransactionEndedError(this.transactionalId));
-    return this.guard.bounded(
-      () => this.tx.sendBatch(batch),
-      batch.topicMessages.map((t) => t.topic).join(','),
-    );
+    const tracer = activeTracer();
+    if (tracer === undefined) return this.sendBatchRecords(batch);
+    return traceKafkaSendBatch(tracer, this.traceOptions(), batch, (b) => this.sendBatchRecords(b));
   }
 
   sendOffsets(offsets: { consumerGroupId: string; topics: KafkaTopicOffsets[] }): Promise<void> {
@@ -55,5 +60,20 @@ export class TransactionFacade implements KafkaTransaction {
 
   end(): void {
     this.ended = true;
+  }
+
+  private sendRecord(record: KafkaProducerRecord): Promise<KafkaRecordMetadata[]> {
+    return this.guard.bounded(() => this.tx.send(record), record.topic);
+  }
+
+  private sendBatchRecords(batch: KafkaProducerBatch): Promise<KafkaRecordMetadata[]> {
+    return this.guard.bounded(
+      () => this.tx.sendBatch(batch),
+      batch.topicMessages.map((t) => t.topic).join(','),
+    );
+  }
+
+  private traceOptions(): { instrumented: boolean; transactionalId: string } {
+    return { instrumented: this.instrumented, transactionalId: this.transactionalId };
   }
 }

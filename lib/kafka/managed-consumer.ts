@@ -17,6 +17,13 @@ import type { KafkaPoolEvents } from './kafka-events.js';
 import type { KafkaMetricsRecorder } from './kafka-metrics.js';
 import type { KafkaEachBatchPayload, KafkaEachMessagePayload } from './kafka-types.js';
 import { errorMessage, withDeadline } from '../core/with-deadline.js';
+import { activeTracer } from '../telemetry/index.js';
+import {
+  ConsumeTraceState,
+  kafkajsInstrumented,
+  traceEachBatch,
+  traceEachMessage,
+} from './kafka-tracing.js';
 
 export interface ManagedConsumerContext {
   poolName: string;
@@ -57,6 +64,7 @@ export class ManagedConsumer implements KafkaConsumerHandle {
   private rebalances = 0;
   private joins = 0;
   private lastError: unknown;
+  private tracing: ConsumeTraceState | undefined;
 
   constructor(
     private readonly options: ResolvedConsumeOptions,
@@ -157,12 +165,25 @@ export class ManagedConsumer implements KafkaConsumerHandle {
     };
     const eachMessage = o.eachMessage;
     const eachBatch = o.eachBatch;
+    // Decided per call: tracing follows the app registering (or disabling) an SDK at any time.
     if (eachMessage)
-      config.eachMessage = (payload: KafkaEachMessagePayload) =>
-        this.track(() => eachMessage(payload));
+      config.eachMessage = (payload: KafkaEachMessagePayload) => {
+        const tracer = activeTracer();
+        if (tracer === undefined) return this.track(() => eachMessage(payload));
+        return this.track(() => traceEachMessage(tracer, this.traceState(), payload, eachMessage));
+      };
     else if (eachBatch)
-      config.eachBatch = (payload: KafkaEachBatchPayload) => this.track(() => eachBatch(payload));
+      config.eachBatch = (payload: KafkaEachBatchPayload) => {
+        const tracer = activeTracer();
+        if (tracer === undefined) return this.track(() => eachBatch(payload));
+        return this.track(() => traceEachBatch(tracer, this.traceState(), payload, eachBatch));
+      };
     return config;
+  }
+
+  private traceState(): ConsumeTraceState {
+    this.tracing ??= new ConsumeTraceState(this.groupId, kafkajsInstrumented(this.ctx.driver.name));
+    return this.tracing;
   }
 
   /** Counts in-flight handler calls and outcomes; the error is rethrown so the client does not commit. */

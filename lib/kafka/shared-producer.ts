@@ -16,6 +16,8 @@ import type {
   KafkaRecordMetadata,
 } from './kafka-types.js';
 import { errorMessage, sleep, withDeadline } from '../core/with-deadline.js';
+import { activeTracer } from '../telemetry/index.js';
+import { kafkajsInstrumented, traceKafkaSend, traceKafkaSendBatch } from './kafka-tracing.js';
 
 /**
  * The ONE producer behind `KafkaPool.send()`. kafkajs producers are safe for concurrent sends, so
@@ -88,6 +90,22 @@ export class SharedProducer {
   }
 
   send(record: KafkaProducerRecord): Promise<KafkaRecordMetadata[]> {
+    const tracer = activeTracer();
+    if (tracer === undefined) return this.sendRecord(record);
+    return traceKafkaSend(tracer, this.traceOptions(), record, (r) => this.sendRecord(r));
+  }
+
+  sendBatch(batch: KafkaProducerBatch): Promise<KafkaRecordMetadata[]> {
+    const tracer = activeTracer();
+    if (tracer === undefined) return this.sendBatchRecords(batch);
+    return traceKafkaSendBatch(tracer, this.traceOptions(), batch, (b) => this.sendBatchRecords(b));
+  }
+
+  private traceOptions(): { instrumented: boolean } {
+    return { instrumented: kafkajsInstrumented(this.driver.name) };
+  }
+
+  private sendRecord(record: KafkaProducerRecord): Promise<KafkaRecordMetadata[]> {
     const p = this.producer;
     // Hot path: connected, no awaits of our own before the client call.
     if (p)
@@ -101,7 +119,7 @@ export class SharedProducer {
     return this.sendAfterConnect(record.topic, (prod) => prod.send(record));
   }
 
-  sendBatch(batch: KafkaProducerBatch): Promise<KafkaRecordMetadata[]> {
+  private sendBatchRecords(batch: KafkaProducerBatch): Promise<KafkaRecordMetadata[]> {
     const topic = batch.topicMessages.map((t) => t.topic).join(',');
     const p = this.producer;
     if (p)
@@ -296,7 +314,10 @@ export class SharedProducer {
           message,
           at: this.clock.now(),
         };
-        this.logger.warn('Kafka shared producer could not connect; retrying', {
+        // Warn on the first failure and every 10th after: a long outage is visible without one
+        // warning per backoff step (the rest go to debug; health and metrics carry the state).
+        const level = attempt === 0 || (attempt + 1) % 10 === 0 ? 'warn' : 'debug';
+        this.logger[level]('Kafka shared producer could not connect; retrying', {
           attempt: attempt + 1,
           delayMs,
           error: message,

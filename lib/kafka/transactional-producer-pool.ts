@@ -20,6 +20,18 @@ import {
   TransactionalProducerFactory,
 } from './transactional-producer-factory.js';
 import { errorMessage, withDeadline } from '../core/with-deadline.js';
+import {
+  activeContext,
+  ATTR,
+  activeTracer,
+  recordFailure,
+  runWithSpan,
+  type Span,
+  startMessagingSpan,
+  traceAcquire,
+  type Tracer,
+} from '../telemetry/index.js';
+import { kafkajsInstrumented } from './kafka-tracing.js';
 
 export interface TransactionalProducerPoolOptions {
   name: string;
@@ -91,12 +103,61 @@ export class TransactionalProducerPool {
     });
   }
 
-  async run<T>(
+  run<T>(
     fn: (tx: KafkaTransaction) => Promise<T>,
     acquire: { signal?: AbortSignal; timeoutMs?: number } = {},
   ): Promise<T> {
-    const lease = await this.pool.acquire(acquire);
+    const tracer = activeTracer();
+    if (tracer === undefined) return this.runOnLease(fn, acquire, undefined);
+    return this.runTraced(tracer, fn, acquire);
+  }
+
+  /**
+   * The transaction as one INTERNAL span "transaction <prefix>" (its sends are PRODUCER spans under
+   * it; a transaction is not itself a message): pool wait event, transactional id, outcome.
+   */
+  private async runTraced<T>(
+    tracer: Tracer,
+    fn: (tx: KafkaTransaction) => Promise<T>,
+    acquire: { signal?: AbortSignal; timeoutMs?: number },
+  ): Promise<T> {
+    const parent = activeContext();
+    const span = startMessagingSpan(tracer, {
+      name: `transaction ${this.options.transactionalIdPrefix}`,
+      kind: 'internal',
+      attributes: { [ATTR.system]: 'kafka', [ATTR.pool]: this.options.name },
+      parent,
+    });
+    try {
+      const result = await runWithSpan(parent, span, () => this.runOnLease(fn, acquire, span));
+      span.end();
+      return result;
+    } catch (error) {
+      recordFailure(span, error);
+      span.end();
+      throw error;
+    }
+  }
+
+  private async runOnLease<T>(
+    fn: (tx: KafkaTransaction) => Promise<T>,
+    acquire: { signal?: AbortSignal; timeoutMs?: number },
+    span: Span | undefined,
+  ): Promise<T> {
+    const lease =
+      span === undefined
+        ? await this.pool.acquire(acquire)
+        : await traceAcquire(
+            span,
+            this.options.name,
+            () => this.pool.stats(),
+            () => this.pool.acquire(acquire),
+          );
     const producer = lease.resource;
+    span?.setAttribute(ATTR.transactionalId, producer.transactionalId);
+    const outcome = (o: 'committed' | 'aborted' | 'failed'): void => {
+      span?.setAttribute(ATTR.transactionOutcome, o);
+    };
     const start = this.deps.clock.now();
     const seconds = (): number => (this.deps.clock.now() - start) / 1000;
 
@@ -106,12 +167,16 @@ export class TransactionalProducerPool {
     } catch (error) {
       await this.replace(lease.destroy.bind(lease), producer, error);
       this.deps.metrics.transactionEnded('failed', seconds());
+      outcome('failed');
       throw this.typed(error, producer, 'begin');
     }
 
-    const facade = new TransactionFacade(producer.transactionalId, tx, {
-      bounded: (work, topic) => this.guardedCall(work, topic, producer),
-    });
+    const facade = new TransactionFacade(
+      producer.transactionalId,
+      tx,
+      { bounded: (work, topic) => this.guardedCall(work, topic, producer) },
+      span !== undefined && kafkajsInstrumented(this.driver.name),
+    );
     let result: T;
     try {
       result = await fn(facade);
@@ -127,9 +192,11 @@ export class TransactionalProducerPool {
           );
         else lease.release();
         this.deps.metrics.transactionEnded('aborted', seconds());
+        outcome('aborted');
       } catch (abortError) {
         await this.replace(lease.destroy.bind(lease), producer, abortError);
         this.deps.metrics.transactionEnded('failed', seconds());
+        outcome('failed');
       }
       throw callbackError;
     }
@@ -140,10 +207,12 @@ export class TransactionalProducerPool {
     } catch (commitError) {
       await this.replace(lease.destroy.bind(lease), producer, commitError);
       this.deps.metrics.transactionEnded('failed', seconds());
+      outcome('failed');
       throw this.typed(commitError, producer, 'commit');
     }
     lease.release();
     this.deps.metrics.transactionEnded('committed', seconds());
+    outcome('committed');
     return result;
   }
 

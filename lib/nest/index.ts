@@ -16,11 +16,12 @@ export type {
 } from './mq-pool.module-definition.js';
 export {
   DEFAULT_MODULE_OPTIONS,
+  type MqPoolLoggingOptions,
   type MqPoolMetricsOptions,
   type MqPoolModuleExtras,
   type MqPoolModuleOptions,
   type MqPoolShutdownOptions,
   type MqPoolStartupOptions,
 } from './mq-pool-module-options.js';
-export { NestMqLogger } from './nest-mq-logger.js';
+export { NestMqLogger, type NestMqLogFormat, type NestMqLoggerOptions } from './nest-mq-logger.js';
 export { WithChannel } from './with-channel.decorator.js';

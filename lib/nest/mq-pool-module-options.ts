@@ -31,6 +31,16 @@ export interface MqPoolMetricsOptions {
   registry?: MetricsRegistry;
 }
 
+export interface MqPoolLoggingOptions {
+  /**
+   * Default `'text'`: the message with its fields appended as one JSON string (any Nest logger keeps
+   * it on one line). `'json'`: the Nest `LoggerService` receives one object `{ msg, ...fields }`, so a
+   * JSON logger (pino, winston, Nest's `ConsoleLogger({ json: true })`) emits the fields as fields.
+   * Either way, a line written inside a span carries `trace_id` and `span_id`.
+   */
+  format?: 'text' | 'json';
+}
+
 /** Options of `MqPoolModule.forRoot()` (and the value `forRootAsync`'s factory returns). */
 export interface MqPoolModuleOptions {
   /**
@@ -51,6 +61,8 @@ export interface MqPoolModuleOptions {
   httpBackpressure?: boolean;
   /** Default: Nest's `Logger` with context `MqPool:<name>`. Accepts the library's `MqLogger` or a Nest `LoggerService`. */
   logger?: MqLogger | LoggerService;
+  /** How lines reach a Nest logger (ignored for an `MqLogger`, which gets the fields object as is). */
+  logging?: MqPoolLoggingOptions;
 }
 
 /**
@@ -75,6 +87,7 @@ export interface ResolvedMqPoolModuleOptions {
   failFast: boolean;
   drainTimeoutMs: number;
   metrics: { enabled: boolean; registry: MetricsRegistry | undefined };
+  /** The adapters add `trace_id`/`span_id` of the active span to its lines (NestMqLogger does it itself). */
   logger: MqLogger;
 }
 
@@ -88,4 +101,5 @@ export const DEFAULT_MODULE_OPTIONS = Object.freeze({
   failFast: true,
   metricsEnabled: true,
   httpBackpressure: true,
+  logFormat: 'text',
 });

@@ -10,7 +10,7 @@ import {
   type MqPoolModuleOptions,
   type ResolvedMqPoolModuleOptions,
 } from './mq-pool-module-options.js';
-import { NestMqLogger } from './nest-mq-logger.js';
+import { NestMqLogger, type NestMqLogFormat } from './nest-mq-logger.js';
 import type { MetricsRegistry } from '../metrics/mq-metrics.js';
 
 type Bag = Record<string, unknown>;
@@ -24,6 +24,7 @@ const TOP_KEYS: readonly (keyof MqPoolModuleOptions)[] = [
   'metrics',
   'httpBackpressure',
   'logger',
+  'logging',
 ];
 // Keys that shape the module (tokens, global filter, global module): given to forRoot/forRootAsync
 // directly, never by an async factory, whose result arrives after the providers exist.
@@ -147,7 +148,7 @@ export function resolveModuleOptions(input: unknown, name: string): ResolvedMqPo
     failFast,
     drainTimeoutMs,
     metrics: { enabled, registry: registry as MetricsRegistry | undefined },
-    logger: resolveLogger(o['logger'], name),
+    logger: resolveLogger(o['logger'], name, logFormat(o['logging'])),
   };
 }
 
@@ -162,11 +163,26 @@ export function assertHttpBackpressure(value: unknown): asserts value is boolean
   }
 }
 
-function resolveLogger(value: unknown, name: string): MqLogger {
+function logFormat(value: unknown): NestMqLogFormat {
+  const logging =
+    value === undefined ? {} : asBag(value, 'logging', "an object like { format: 'json' }");
+  knownKeys(logging, 'logging', ['format']);
+  const format = logging['format'] ?? DEFAULT_MODULE_OPTIONS.logFormat;
+  if (format !== 'text' && format !== 'json') {
+    throw new InvalidPoolOptionsError(
+      'logging.format',
+      `expected 'text' or 'json', got ${typeof format === 'string' ? `'${format}'` : typeof format}`,
+      "set 'text' (default: fields appended as JSON) or 'json' (one object per line for a JSON logger)",
+    );
+  }
+  return format;
+}
+
+function resolveLogger(value: unknown, name: string, format: NestMqLogFormat): MqLogger {
   const context = `MqPool:${name}`;
-  if (value === undefined) return new NestMqLogger(context);
+  if (value === undefined) return new NestMqLogger(context, undefined, { format });
   if (isMqLogger(value)) return value;
-  if (isLoggerService(value)) return new NestMqLogger(context, value);
+  if (isLoggerService(value)) return new NestMqLogger(context, value, { format });
   throw new InvalidPoolOptionsError(
     'logger',
     'expected an MqLogger ({ debug, info, warn, error }) or a Nest LoggerService ({ log, warn, error })',

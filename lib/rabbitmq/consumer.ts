@@ -14,6 +14,8 @@ import { ConnectionUnavailableError } from './errors/connection-unavailable.erro
 import { StaleDeliveryError } from './errors/stale-delivery.error.js';
 import type { RabbitMqMetricsRecorder } from './rabbitmq-metrics.js';
 import { errorMessage, withDeadline } from '../core/with-deadline.js';
+import { activeTracer, isInstrumented } from '../telemetry/index.js';
+import { ConsumeTrace, type Settlement } from './consume-trace.js';
 
 export interface ConsumerDeps {
   connections: ConnectionSet;
@@ -35,6 +37,8 @@ interface Binding {
   alive: boolean;
   consumerTag: string | undefined;
   closeReason: Error | undefined;
+  /** `consume` wrapped by an OpenTelemetry instrumentation: deliveries arrive inside its span. */
+  readonly instrumented: boolean;
 }
 
 const DEFAULT_PREFETCH = 20;
@@ -239,6 +243,7 @@ export class Consumer implements ConsumerHandle {
       alive: true,
       consumerTag: undefined,
       closeReason: undefined,
+      instrumented: isInstrumented(ch.consume),
     };
     ch.on('error', (error: Error) => {
       b.closeReason = error;
@@ -324,20 +329,36 @@ export class Consumer implements ConsumerHandle {
     }
     this.inFlight++;
     const startedAt = this.deps.clock.now();
+    const tracer = activeTracer();
+    if (tracer === undefined) {
+      this.handle(b, msg, startedAt, undefined);
+      return;
+    }
+    // Handler, settlement and their log lines all run inside the delivery's span.
+    const trace = ConsumeTrace.start(tracer, this.queue, msg, b.instrumented);
+    trace.run(() => this.handle(b, msg, startedAt, trace));
+  }
+
+  private handle(
+    b: Binding,
+    msg: ConsumeMessage,
+    startedAt: number,
+    trace: ConsumeTrace | undefined,
+  ): void {
     let result: unknown;
     try {
       result = this.handler(msg);
     } catch (error) {
-      this.settle(b, msg, error, startedAt);
+      this.settle(b, msg, error, startedAt, false, trace);
       return;
     }
     if (isThenable(result)) {
       result.then(
-        () => this.settle(b, msg, undefined, startedAt, true),
-        (error: unknown) => this.settle(b, msg, error, startedAt),
+        () => this.settle(b, msg, undefined, startedAt, true, trace),
+        (error: unknown) => this.settle(b, msg, error, startedAt, false, trace),
       );
     } else {
-      this.settle(b, msg, undefined, startedAt, true);
+      this.settle(b, msg, undefined, startedAt, true, trace);
     }
   }
 
@@ -346,19 +367,22 @@ export class Consumer implements ConsumerHandle {
     msg: ConsumeMessage,
     error: unknown,
     startedAt: number,
-    ok = false,
+    ok: boolean,
+    trace: ConsumeTrace | undefined,
   ): void {
     const seconds = (this.deps.clock.now() - startedAt) / 1000;
     const requeue = ok
       ? false
       : decideRequeue(this.options.requeueOnError ?? 'once', error, msg, this.deps.logger);
+    let settlement: Settlement = ok ? 'ack' : requeue ? 'requeue' : 'reject';
     if (b.alive) {
       try {
         if (ok) b.ch.ack(msg);
         else b.ch.nack(msg, false, requeue);
-        this.deps.metrics.consumed(ok ? 'ack' : requeue ? 'requeue' : 'reject', seconds);
+        this.deps.metrics.consumed(settlement, seconds);
       } catch {
         // The channel closed under us between the check and the send: same as stale.
+        settlement = 'stale';
         this.stale(b, msg, ok);
       }
       if (!ok) {
@@ -370,8 +394,10 @@ export class Consumer implements ConsumerHandle {
         });
       }
     } else {
+      settlement = 'stale';
       this.stale(b, msg, ok);
     }
+    trace?.settled(settlement, error, !ok);
     this.inFlight--;
     if (this.inFlight === 0 && this.idleWaiters.length > 0) {
       const waiters = this.idleWaiters;
@@ -382,8 +408,8 @@ export class Consumer implements ConsumerHandle {
 
   private stale(b: Binding, msg: ConsumeMessage, ok: boolean): void {
     this.staleDeliveries++;
+    // One series per dropped delivery (outcome="stale_ack"), not also a consume outcome.
     this.deps.metrics.staleDelivery();
-    this.deps.metrics.consumed('stale', 0);
     const error = new StaleDeliveryError(
       this.queue,
       msg.fields.deliveryTag,

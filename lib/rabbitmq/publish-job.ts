@@ -1,6 +1,7 @@
 import type { Options } from 'amqplib';
 import type { TimerHandle } from '../core/clock.js';
 import type { UnroutableMessageError } from './errors/unroutable-message.error.js';
+import type { PublishTrace } from './publish-trace.js';
 
 const unsettled = (): void => undefined;
 
@@ -30,6 +31,8 @@ export class PublishJob {
    * other channels still look usable for a moment.
    */
   avoid: { slot: object; generation: number } | undefined = undefined;
+  /** Set only when an OpenTelemetry SDK is registered. */
+  trace: PublishTrace | undefined = undefined;
 
   constructor(
     readonly exchange: string,

@@ -21,6 +21,13 @@ import { PublishJob } from './publish-job.js';
 import type { PooledChannel } from './pooled-channel.js';
 import { NOOP_RABBITMQ_METRICS, type RabbitMqMetricsRecorder } from './rabbitmq-metrics.js';
 import { errorMessage } from '../core/with-deadline.js';
+import {
+  activeTracer,
+  poolStatsAttributes,
+  runInContext,
+  type Attributes,
+} from '../telemetry/index.js';
+import { PublishTrace } from './publish-trace.js';
 
 export interface PublisherLaneDeps {
   name: string;
@@ -157,6 +164,8 @@ export class PublisherLane implements LaneHooks {
         startedAt,
       );
     }
+    const tracer = activeTracer();
+    if (tracer !== undefined) job.trace = new PublishTrace(tracer, this.deps.name);
     const promise = new Promise<void>((resolve, reject) => {
       job.resolve = resolve;
       job.reject = reject;
@@ -164,7 +173,7 @@ export class PublisherLane implements LaneHooks {
     if (this.waitingCount === 0) {
       const lc = this.pick();
       if (lc) {
-        lc.send(job);
+        this.write(lc, job);
         return promise;
       }
     }
@@ -251,6 +260,7 @@ export class PublisherLane implements LaneHooks {
       if (job.returned) return this.fail(job, job.returned, 'unroutable');
       job.settled = true;
       if (this.timed) this.deps.metrics.publishSeconds((this.clock.now() - job.startedAt) / 1000);
+      job.trace?.end(job);
       job.resolve();
       return;
     }
@@ -320,6 +330,25 @@ export class PublisherLane implements LaneHooks {
 
   // ---- internals ----
 
+  /** Writes `job` on `lc`; traced jobs are written inside their span, so an instrumentation's span nests under it. */
+  private write(lc: LaneChannel, job: PublishJob): void {
+    const trace = job.trace;
+    if (trace === undefined) lc.send(job);
+    else runInContext(trace.beforeWrite(job, lc.pc.channel), () => lc.send(job));
+  }
+
+  /** Pool and lane counters when a traced publish starts waiting (span event attributes). */
+  private waitSnapshot(): Attributes {
+    const pool = this.deps.poolStats();
+    const lane = this.stats();
+    return {
+      ...poolStatsAttributes(this.deps.name, pool),
+      'mq.pool.waiting': pool.waiting + lane.waiting,
+      'mq.publisher.channels': lane.channels,
+      'mq.publisher.in_flight': lane.inFlight,
+    };
+  }
+
   private pick(avoid?: PublishJob['avoid']): LaneChannel | undefined {
     let best: LaneChannel | undefined;
     for (const lc of this.channels) {
@@ -347,7 +376,7 @@ export class PublisherLane implements LaneHooks {
       return;
     }
     const lc = this.waitingCount === 0 ? this.pick(job.avoid) : undefined;
-    if (lc) lc.send(job);
+    if (lc) this.write(lc, job);
     else this.enqueue(job, true);
   }
 
@@ -356,6 +385,7 @@ export class PublisherLane implements LaneHooks {
     else if (front) this.queue.unshift(job);
     else this.queue.push(job);
     this.waitingCount++;
+    job.trace?.waiting(this.waitSnapshot());
     job.waitTimer = this.clock.setTimeout(() => this.expire(job), job.timeoutMs);
     job.waitTimer.unref?.();
     if (job.signal) {
@@ -414,7 +444,7 @@ export class PublisherLane implements LaneHooks {
       if (!lc) return;
       this.queue[this.queueHead++] = undefined as unknown as PublishJob;
       this.leaveQueue(job);
-      lc.send(job);
+      this.write(lc, job);
     }
     if (this.idleWaiters.length > 0 && this.isIdle()) this.notifyIdle();
   }
@@ -427,6 +457,7 @@ export class PublisherLane implements LaneHooks {
     if (job.settled) return;
     job.settled = true;
     this.deps.metrics.publishError(reason);
+    job.trace?.end(job, error, reason);
     job.reject(error);
     if (this.idleWaiters.length > 0 && this.isIdle()) this.notifyIdle();
   }

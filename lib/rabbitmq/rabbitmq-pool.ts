@@ -31,6 +31,12 @@ import type {
 } from './rabbitmq-pool-stats.js';
 import { TypedEmitter } from '../core/typed-emitter.js';
 import { withDeadline } from '../core/with-deadline.js';
+import {
+  activeTracer,
+  recordingActiveSpan,
+  traceAcquire,
+  withTraceContext,
+} from '../telemetry/index.js';
 
 export interface RabbitMqPoolDeps {
   /** Pool name for logs, errors and metrics labels. Default "default". */
@@ -91,7 +97,7 @@ export class RabbitMqPool {
     this.name = deps.name ?? 'default';
     this.options = validateRabbitMqOptions(options, this.name);
     this.clock = deps.clock ?? SYSTEM_CLOCK;
-    this.logger = deps.logger ?? NOOP_LOGGER;
+    this.logger = withTraceContext(deps.logger ?? NOOP_LOGGER);
     this.metrics = guardMetrics(deps.metrics ?? NOOP_RABBITMQ_METRICS, this.logger);
     const random = deps.random ?? Math.random;
     this.random = random;
@@ -188,7 +194,17 @@ export class RabbitMqPool {
   /** An exclusive confirm channel. Release it (`release()` or `await using`). */
   async acquire(opts?: AcquireOptions): Promise<ChannelLease> {
     this.ensureStarted();
-    const lease = await this.pool.acquire(opts);
+    // Inside a recording span, the wait and the pool's stats become a span event.
+    const span = activeTracer() === undefined ? undefined : recordingActiveSpan();
+    const lease =
+      span === undefined
+        ? await this.pool.acquire(opts)
+        : await traceAcquire(
+            span,
+            `rabbitmq:${this.name}`,
+            () => this.pool.stats(),
+            () => this.pool.acquire(opts),
+          );
     return new PoolChannelLease(lease);
   }
 
