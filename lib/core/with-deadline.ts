@@ -57,5 +57,12 @@ export function sleep(ms: number, clock: Clock, signal?: AbortSignal): Promise<v
 /** Message of an unknown thrown value, for logs (never the whole object, which may hold config). */
 export function errorMessage(error: unknown): string {
   if (error instanceof Error) return `${error.name}: ${error.message}`;
-  return String(error);
+  if (typeof error === 'string') return error;
+  if (typeof error === 'object' && error !== null) {
+    // A non-Error throw such as { message } or { reason }: its message if it has one, else its kind.
+    const { message } = error as { message?: unknown };
+    const kind = (error as { constructor?: { name?: string } }).constructor?.name || 'object';
+    return typeof message === 'string' ? `${kind}: ${message}` : `a thrown ${kind} (not an Error)`;
+  }
+  return `${String(error)} thrown (not an Error)`;
 }

@@ -34,7 +34,11 @@ export function kafkajsLogCreator(logger: MqLogger, secrets: readonly string[]):
         fields[key] = typeof value === 'string' ? scrub(value) : value;
       }
       const text = `kafkajs: ${scrub(String(message))}`;
-      if (level === KAFKAJS_LEVEL.error) logger.error(text, fields);
+      // kafkajs logs every retried connect or request at ERROR (with retryCount); the library's
+      // own typed errors and restart policy report real failures, so these are warnings.
+      if (level === KAFKAJS_LEVEL.error)
+        if ('retryCount' in extra || namespace === 'Connection') logger.warn(text, fields);
+        else logger.error(text, fields);
       else if (level === KAFKAJS_LEVEL.warn) {
         if (EXPECTED_WARNINGS.some((w) => text.includes(w))) logger.debug(text, fields);
         else logger.warn(text, fields);

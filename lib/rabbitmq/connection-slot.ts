@@ -110,7 +110,9 @@ export class ConnectionSlot {
       if ((this.state as SlotState) === 'closed') return;
       this.failures++;
       this.urlIndex++;
-      logger.warn('RabbitMQ connect failed', {
+      // A long outage is one warning, then one every 10 attempts: the rest are debug, not noise.
+      const level = this.failures === 1 || this.failures % 10 === 0 ? 'warn' : 'debug';
+      logger[level]('RabbitMQ connect failed', {
         connection: this.name,
         url: redactUrl(url),
         attempt: this.failures,

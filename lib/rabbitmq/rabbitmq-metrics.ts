@@ -15,7 +15,7 @@ export type PublishErrorReason =
   | 'aborted'
   | 'invalid';
 
-export type ConsumeOutcome = 'ack' | 'requeue' | 'reject' | 'stale';
+export type ConsumeOutcome = 'ack' | 'requeue' | 'reject';
 
 export type ConnectionRole = 'publisher' | 'consumer';
 

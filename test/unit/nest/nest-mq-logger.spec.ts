@@ -1,4 +1,4 @@
-import type { LoggerService } from '@nestjs/common';
+import { Logger, type LoggerService } from '@nestjs/common';
 import { describe, expect, it } from 'vitest';
 import { NestMqLogger } from '../../../lib/index.js';
 
@@ -23,5 +23,27 @@ describe('NestMqLogger', () => {
       'debug MqPool:orders dbg {"big":"10"}',
     ]);
     expect(seen.join()).not.toContain('s3cret');
+  });
+
+  it("with Nest's own Logger, prints each line once under the pool's context (no extra context or 'undefined' line)", () => {
+    const printed: unknown[][] = [];
+    const sink: LoggerService = {
+      log: (...args: unknown[]) => printed.push(['log', ...args]),
+      warn: (...args: unknown[]) => printed.push(['warn', ...args]),
+      error: (...args: unknown[]) => printed.push(['error', ...args]),
+      debug: (...args: unknown[]) => printed.push(['debug', ...args]),
+    };
+    Logger.overrideLogger(sink);
+    try {
+      const logger = new NestMqLogger('MqPool:orders');
+      logger.info('up');
+      logger.error('down', { n: 1 });
+    } finally {
+      Logger.overrideLogger(true);
+    }
+    expect(printed).toEqual([
+      ['log', 'up', 'MqPool:orders'],
+      ['error', 'down {"n":1}', undefined, 'MqPool:orders'],
+    ]);
   });
 });
