@@ -19,8 +19,6 @@
  */
 import { randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 
 import amqp from 'amqplib';
 import type { ChannelModel, ConfirmChannel } from 'amqplib';
@@ -28,6 +26,7 @@ import amqpcm from 'amqp-connection-manager';
 
 import { RabbitMqPool } from '../lib/rabbitmq/index.js';
 import { type BenchRow, round, writeBenchResults } from './bench-results.js';
+import { measure, medianResult, type Result, type Variant } from './publish-runner.js';
 
 const URL = process.env.AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
 const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 20_000);
@@ -35,21 +34,6 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const CONCURRENCY = (process.env.BENCH_CONCURRENCY ?? '1,16,256').split(',').map(Number);
 const WARMUP = Math.min(500, Math.max(50, Math.floor(MESSAGES / 20)));
 const BODY = randomBytes(256);
-
-interface Publisher {
-  publish(): Promise<void>;
-  close(): Promise<void>;
-}
-interface Variant {
-  name: string;
-  setup(queue: string): Promise<Publisher>;
-}
-interface Result {
-  rate: number;
-  p50: number;
-  p99: number;
-  cpuUsPerMsg: number;
-}
 
 /** rascal ships no types: the little of it used here. */
 interface RascalPublication {
@@ -68,8 +52,6 @@ interface Rascal {
 const rascal = createRequire(import.meta.url)('rascal') as Rascal;
 
 // A full GC before each measured run, so one variant's garbage is not collected on the next one's CPU time.
-setFlagsFromString('--expose-gc');
-const collectGarbage = runInNewContext('gc') as () => void;
 
 function confirmOn(ch: ConfirmChannel, queue: string): Promise<void> {
   return new Promise<void>((resolve, reject) => {
@@ -176,55 +158,11 @@ async function runOnce(
   await admin.assertQueue(queue, { durable: true });
   const publisher = await variant.setup(queue);
   try {
-    await drive(publisher, Math.min(concurrency, WARMUP), WARMUP, undefined);
-    const latencies = new Float64Array(MESSAGES);
-    collectGarbage();
-    const cpu0 = process.cpuUsage();
-    const t0 = performance.now();
-    await drive(publisher, concurrency, MESSAGES, latencies);
-    const elapsedMs = performance.now() - t0;
-    const cpu = process.cpuUsage(cpu0);
-    latencies.sort();
-    return {
-      rate: (MESSAGES / elapsedMs) * 1000,
-      p50: latencies[Math.floor(MESSAGES * 0.5)] as number,
-      p99: latencies[Math.min(MESSAGES - 1, Math.floor(MESSAGES * 0.99))] as number,
-      cpuUsPerMsg: (cpu.user + cpu.system) / MESSAGES,
-    };
+    return await measure(publisher, concurrency, WARMUP, MESSAGES);
   } finally {
     await publisher.close().catch(() => undefined);
     await admin.deleteQueue(queue).catch(() => undefined);
   }
-}
-
-async function drive(
-  publisher: Publisher,
-  concurrency: number,
-  total: number,
-  latencies: Float64Array | undefined,
-): Promise<void> {
-  let issued = 0;
-  const worker = async (): Promise<void> => {
-    while (issued < total) {
-      const i = issued++;
-      const t = performance.now();
-      await publisher.publish();
-      if (latencies) latencies[i] = performance.now() - t;
-    }
-  };
-  await Promise.all(Array.from({ length: concurrency }, worker));
-}
-
-/** Median of each metric on its own: one noisy round moves none of them. */
-function median(results: Result[]): Result {
-  const mid = (values: number[]): number =>
-    values.sort((a, b) => a - b)[Math.floor(values.length / 2)] as number;
-  return {
-    rate: mid(results.map((r) => r.rate)),
-    p50: mid(results.map((r) => r.p50)),
-    p99: mid(results.map((r) => r.p99)),
-    cpuUsPerMsg: mid(results.map((r) => r.cpuUsPerMsg)),
-  };
 }
 
 const fmt = (n: number, digits = 0): string =>
@@ -254,7 +192,7 @@ async function main(): Promise<void> {
         rounds.set(v.name, [...(rounds.get(v.name) ?? []), result]);
       }
     }
-    for (const v of selected) row.set(v.name, median(rounds.get(v.name) ?? []));
+    for (const v of selected) row.set(v.name, medianResult(rounds.get(v.name) ?? []));
 
     console.log(`concurrency ${concurrency}`);
     console.log(

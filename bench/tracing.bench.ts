@@ -25,8 +25,6 @@ import { cpSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 
 import { context, propagation, trace } from '@opentelemetry/api';
 import {
@@ -41,6 +39,7 @@ import amqp, { type ConfirmChannel } from 'amqplib';
 import { RabbitMqPool } from '../lib/rabbitmq/index.js';
 import { PublishTrace } from '../lib/rabbitmq/publish-trace.js';
 import { activeTracer, type Tracer } from '../lib/telemetry/index.js';
+import { measure, medianResult, type Result, type Variant } from './publish-runner.js';
 
 const AMQP = process.env.AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
 const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 10_000);
@@ -51,23 +50,6 @@ const WARMUP = 500;
 const BODY = randomBytes(256);
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 
-setFlagsFromString('--expose-gc');
-const collectGarbage = runInNewContext('gc') as () => void;
-
-interface Publisher {
-  publish(): Promise<void>;
-  close(): Promise<void>;
-}
-interface Variant {
-  name: string;
-  setup(queue: string): Promise<Publisher>;
-}
-interface Result {
-  rate: number;
-  p50: number;
-  p99: number;
-  cpuUsPerMsg: number;
-}
 type PoolCtor = typeof RabbitMqPool;
 
 /** Drops every span (the cost measured is the library's and the SDK's, not an exporter's I/O). */
@@ -129,45 +111,12 @@ async function baselinePool(
   }
 }
 
-async function drive(
-  p: Publisher,
-  concurrency: number,
-  total: number,
-  latencies: Float64Array | undefined,
-): Promise<void> {
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    for (;;) {
-      const i = next++;
-      if (i >= total) return;
-      const t0 = performance.now();
-      await p.publish();
-      if (latencies) latencies[i] = performance.now() - t0;
-    }
-  };
-  await Promise.all(Array.from({ length: concurrency }, worker));
-}
-
 async function runOnce(variant: Variant, admin: amqp.Channel): Promise<Result> {
   const queue = `bench-tracing-${randomBytes(4).toString('hex')}`;
   await admin.assertQueue(queue, { durable: true });
   const p = await variant.setup(queue);
   try {
-    await drive(p, CONCURRENCY, WARMUP, undefined);
-    const latencies = new Float64Array(MESSAGES);
-    collectGarbage();
-    const cpu0 = process.cpuUsage();
-    const t0 = performance.now();
-    await drive(p, CONCURRENCY, MESSAGES, latencies);
-    const ms = performance.now() - t0;
-    const cpu = process.cpuUsage(cpu0);
-    latencies.sort();
-    return {
-      rate: (MESSAGES / ms) * 1000,
-      p50: latencies[Math.floor(MESSAGES * 0.5)] as number,
-      p99: latencies[Math.floor(MESSAGES * 0.99)] as number,
-      cpuUsPerMsg: (cpu.user + cpu.system) / MESSAGES,
-    };
+    return await measure(p, CONCURRENCY, WARMUP, MESSAGES);
   } finally {
     await p.close().catch(() => undefined);
     await admin.deleteQueue(queue).catch(() => undefined);
@@ -258,12 +207,7 @@ async function main(): Promise<void> {
   console.log('variant                 msgs/s     p50 ms   p99 ms   CPU µs/msg');
   for (const v of variants) {
     const rs = results.get(v.name) ?? [];
-    const m: Result = {
-      rate: median(rs.map((x) => x.rate)),
-      p50: median(rs.map((x) => x.p50)),
-      p99: median(rs.map((x) => x.p99)),
-      cpuUsPerMsg: median(rs.map((x) => x.cpuUsPerMsg)),
-    };
+    const m = medianResult(rs);
     med.set(v.name, m);
     console.log(
       `${v.name.padEnd(22)} ${m.rate.toFixed(0).padStart(8)} ${m.p50.toFixed(3).padStart(9)} ${m.p99.toFixed(3).padStart(8)} ${m.cpuUsPerMsg.toFixed(1).padStart(10)}   rates: ${rs.map((x) => x.rate.toFixed(0)).join(', ')}`,
