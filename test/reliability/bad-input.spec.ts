@@ -16,9 +16,8 @@ import {
 } from '../../lib/index.js';
 import { amqpUrl, kafkaBrokers } from '../support/broker-env.js';
 import {
-  createDisposableRabbitMq,
+  useDisposableRabbitMq,
   isDisposableRabbitMqSupported,
-  type DisposableRabbitMq,
 } from '../support/disposable-rabbitmq.js';
 import {
   adminConnection,
@@ -954,25 +953,18 @@ describe('reliability #9: bad input', () => {
   describe.skipIf(!isDisposableRabbitMqSupported())(
     'RabbitMQ message over max_message_size',
     () => {
-      let node: DisposableRabbitMq;
-      beforeAll(async () => {
-        node = await createDisposableRabbitMq({
-          label: 'size',
-          extraConfig: ['max_message_size = 1048576'],
-        });
-        await node.start();
-      }, 180_000);
-      afterAll(async () => {
-        await node?.dispose();
-      }, 60_000);
+      const disposable = useDisposableRabbitMq({
+        label: 'size',
+        extraConfig: ['max_message_size = 1048576'],
+      });
 
       it('an oversize message fails with a typed error for its caller only; concurrent good publishes are all confirmed', async () => {
-        const admin = await adminConnection(node.url);
+        const admin = await adminConnection(disposable().url);
         const q = uniqueName('rel-bad-size');
         const setup = await admin.createChannel();
         await setup.assertQueue(q, { durable: false });
         const pool = new RabbitMqPool({
-          url: node.url,
+          url: disposable().url,
           connectionName: uniqueName('rel-bad-size'),
         });
         try {

@@ -1,10 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { MqPoolError } from '../../lib/core/errors/mq-pool.error.js';
 import { RabbitMqPool } from '../../lib/rabbitmq/index.js';
 import {
-  createDisposableRabbitMq,
+  useDisposableRabbitMq,
   isDisposableRabbitMqSupported,
-  type DisposableRabbitMq,
 } from '../support/disposable-rabbitmq.js';
 import {
   adminConnection,
@@ -26,22 +25,13 @@ const CALLERS = 256;
  * are allowed (at-least-once), losses are not.
  */
 describe.skipIf(!isDisposableRabbitMqSupported())('reliability #1: RabbitMQ node kill -9', () => {
-  let node: DisposableRabbitMq;
-
-  beforeAll(async () => {
-    node = await createDisposableRabbitMq({ label: 'kill' });
-    await node.start();
-  }, 180_000);
-
-  afterAll(async () => {
-    await node?.dispose();
-  }, 60_000);
+  const disposable = useDisposableRabbitMq({ label: 'kill' });
 
   it('kill -9 and restart under 256-way confirmed publish load: nothing confirmed is lost, publishing resumes within 1 s, no unhandled error', async () => {
     const trap = trapUnhandled();
     const pool = new RabbitMqPool(
       {
-        url: node.url,
+        url: disposable().url,
         connectionName: uniqueName('rel-kill9'),
         acquireTimeoutMs: 30_000,
         maxWaiting: 1_000,
@@ -58,7 +48,7 @@ describe.skipIf(!isDisposableRabbitMqSupported())('reliability #1: RabbitMQ node
     try {
       await pool.start();
       await pool.withChannel((ch) => ch.assertQueue(q, { durable: true }));
-      await node.syncMetadata(); // the queue definition must survive the kill (see syncMetadata)
+      await disposable().syncMetadata(); // the queue definition must survive the kill (see syncMetadata)
 
       const confirmed = new Set<string>();
       const confirmedAt: number[] = [];
@@ -78,11 +68,11 @@ describe.skipIf(!isDisposableRabbitMqSupported())('reliability #1: RabbitMQ node
       });
       expect(await eventually(() => confirmed.size > 3_000, 30_000)).toBe(true);
 
-      await node.kill9();
+      await disposable().kill9();
       const killedAt = Date.now();
       const confirmedAtKill = confirmed.size;
-      const restarting = node.start();
-      const backAt = await waitForPortOpen(node.port, 90_000);
+      const restarting = disposable().start();
+      const backAt = await waitForPortOpen(disposable().port, 90_000);
       await restarting;
       expect(await eventually(() => confirmedAt.some((t) => t >= backAt), 30_000)).toBe(true);
       const backToConfirmMs = (confirmedAt.find((t) => t >= backAt) as number) - backAt;
@@ -92,7 +82,7 @@ describe.skipIf(!isDisposableRabbitMqSupported())('reliability #1: RabbitMQ node
       await Promise.all(load);
 
       // Every confirmed messageId must be in the queue (read by the test's own connection).
-      const admin = await adminConnection(node.url);
+      const admin = await adminConnection(disposable().url);
       const inQueue = await drainMessageIds(admin, q).finally(() =>
         admin.close().catch(() => undefined),
       );

@@ -1,9 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { RabbitMqPool } from '../../lib/rabbitmq/index.js';
 import {
-  createDisposableRabbitMq,
+  useDisposableRabbitMq,
   isDisposableRabbitMqSupported,
-  type DisposableRabbitMq,
 } from '../support/disposable-rabbitmq.js';
 import {
   adminConnection,
@@ -28,22 +27,13 @@ const CALLERS = 64;
 describe.skipIf(!isDisposableRabbitMqSupported())(
   'reliability #1 (long outage): RabbitMQ node unreachable for 15 s',
   () => {
-    let node: DisposableRabbitMq;
-
-    beforeAll(async () => {
-      node = await createDisposableRabbitMq({ label: 'down' });
-      await node.start();
-    }, 180_000);
-
-    afterAll(async () => {
-      await node?.dispose();
-    }, 60_000);
+    const disposable = useDisposableRabbitMq({ label: 'down' });
 
     it('broker unreachable for 15 s: calls fail at their deadline with the connect error as cause, memory bounded, no tight reconnect loop, recovery', async () => {
       const trap = trapUnhandled();
       const pool = new RabbitMqPool(
         {
-          url: node.url,
+          url: disposable().url,
           connectionName: uniqueName('rel-outage'),
           acquireTimeoutMs: 1_000,
           maxWaiting: 200,
@@ -56,10 +46,10 @@ describe.skipIf(!isDisposableRabbitMqSupported())(
         await pool.start();
         const q = uniqueName('rel-outage-q');
         await pool.withChannel((ch) => ch.assertQueue(q, { durable: true }));
-        await node.syncMetadata(); // the queue definition must survive the kill (see syncMetadata)
+        await disposable().syncMetadata(); // the queue definition must survive the kill (see syncMetadata)
         await pool.sendToQueue(q, 'before');
 
-        await node.kill9();
+        await disposable().kill9();
         restarted = false;
         const downAt = Date.now();
         const attemptsAtDown = pool.stats().connectAttempts;
@@ -107,12 +97,12 @@ describe.skipIf(!isDisposableRabbitMqSupported())(
         expect(attempts).toBeLessThan(2 * (OUTAGE_MS / 250));
 
         const restartIssuedAt = Date.now();
-        await node.start();
+        await disposable().start();
         restarted = true;
         expect(await eventually(() => pool.health().healthy, 20_000)).toBe(true);
         await pool.sendToQueue(q, 'after');
         const recoveredMs = Date.now() - restartIssuedAt;
-        const admin = await adminConnection(node.url);
+        const admin = await adminConnection(disposable().url);
         try {
           expect(await queueDepth(admin, q)).toBe(2);
         } finally {
@@ -144,7 +134,7 @@ describe.skipIf(!isDisposableRabbitMqSupported())(
         stop = true;
         trap.dispose();
         await pool.close();
-        if (!restarted) await node.start();
+        if (!restarted) await disposable().start();
       }
     }, 180_000);
   },

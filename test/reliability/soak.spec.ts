@@ -1,12 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { MqPoolError } from '../../lib/core/errors/mq-pool.error.js';
 import type { MqLogger } from '../../lib/core/logger.js';
 import { Pool } from '../../lib/core/pool.js';
 import { RabbitMqPool } from '../../lib/rabbitmq/index.js';
 import {
-  createDisposableRabbitMq,
+  useDisposableRabbitMq,
   isDisposableRabbitMqSupported,
-  type DisposableRabbitMq,
 } from '../support/disposable-rabbitmq.js';
 import {
   adminConnection,
@@ -136,23 +135,14 @@ describe('reliability #8: soak', () => {
   }, 120_000);
 
   describe.skipIf(!isDisposableRabbitMqSupported())('RabbitMQ', () => {
-    let node: DisposableRabbitMq;
-
-    beforeAll(async () => {
-      node = await createDisposableRabbitMq({ label: 'soak' });
-      await node.start();
-    }, 180_000);
-
-    afterAll(async () => {
-      await node?.dispose();
-    }, 60_000);
+    const disposable = useDisposableRabbitMq({ label: 'soak' });
 
     it('200,000 confirmed publishes with the connections force-closed every 40,000 confirms: heap growth < 10 % after GC, no leaked lease, nothing confirmed lost', async () => {
       const trap = trapUnhandled();
       const logger = countingLogger();
       const pool = new RabbitMqPool(
         {
-          url: node.url,
+          url: disposable().url,
           connectionName: uniqueName('rel-soak'),
           acquireTimeoutMs: 10_000,
           // Leak detection on: the publishing lane must rotate its long-held channels, never leak them.
@@ -201,7 +191,7 @@ describe('reliability #8: soak', () => {
                 await new Promise((r) => setTimeout(r, 25));
                 continue;
               }
-              await node.ctl('close_all_connections', 'reliability soak: forced close');
+              await disposable().ctl('close_all_connections', 'reliability soak: forced close');
               kills++;
               next = confirmed + every;
             }
@@ -232,7 +222,7 @@ describe('reliability #8: soak', () => {
         const growth = (end - baseline) / baseline;
 
         const statsEnd = pool.stats();
-        const admin = await adminConnection(node.url);
+        const admin = await adminConnection(disposable().url);
         let depth: number;
         try {
           depth = await queueDepth(admin, q);
@@ -271,7 +261,7 @@ describe('reliability #8: soak', () => {
             `depth ${depth.toLocaleString('en-US')} ≥ ${confirmed.toLocaleString('en-US')} confirmed`,
         });
         await pool.close();
-        const cleanup = await adminConnection(node.url);
+        const cleanup = await adminConnection(disposable().url);
         try {
           const ch = await cleanup.createChannel();
           await ch.deleteQueue(q);

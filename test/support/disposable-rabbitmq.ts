@@ -6,6 +6,7 @@ import { createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { afterAll, beforeAll } from 'vitest';
 
 const run = promisify(execFile);
 
@@ -54,14 +55,37 @@ export interface DisposableRabbitMqTls {
   readonly keyfile: string;
 }
 
+export interface DisposableRabbitMqOptions {
+  label?: string;
+  /** Extra `rabbitmq.conf` lines, e.g. `max_message_size = 1048576`. */
+  extraConfig?: readonly string[];
+  /** Adds an AMQPS listener on 127.0.0.1 (free port, see `tlsPort`); no client certificate required. */
+  tls?: DisposableRabbitMqTls;
+}
+
+/**
+ * A node for the enclosing `describe`: created and started in `beforeAll`, disposed in `afterAll`.
+ * Returns a getter, since the node exists only once `beforeAll` ran.
+ */
+export function useDisposableRabbitMq(
+  opts: DisposableRabbitMqOptions = {},
+): () => DisposableRabbitMq {
+  let node: DisposableRabbitMq | undefined;
+  beforeAll(async () => {
+    node = await createDisposableRabbitMq(opts);
+    await node.start();
+  }, 180_000);
+  afterAll(async () => {
+    await node?.dispose();
+  }, 60_000);
+  return () => {
+    if (!node) throw new Error('the disposable RabbitMQ node is not started (beforeAll failed?)');
+    return node;
+  };
+}
+
 export async function createDisposableRabbitMq(
-  opts: {
-    label?: string;
-    /** Extra `rabbitmq.conf` lines, e.g. `max_message_size = 1048576`. */
-    extraConfig?: readonly string[];
-    /** Adds an AMQPS listener on 127.0.0.1 (free port, see `tlsPort`); no client certificate required. */
-    tls?: DisposableRabbitMqTls;
-  } = {},
+  opts: DisposableRabbitMqOptions = {},
 ): Promise<DisposableRabbitMq> {
   if (!isDisposableRabbitMqSupported()) {
     throw new Error(
