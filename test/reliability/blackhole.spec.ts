@@ -7,7 +7,7 @@ import {
 } from 'nestjs-mq-pool';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { recordFigure } from './support/figures.js';
-import { since, startProxyRig, type ProxyRig } from './support/proxy-rig.js';
+import { settle, since, startProxyRig, type ProxyRig } from './support/proxy-rig.js';
 
 /**
  * Scenario 3 (issue 8): the path to the broker becomes a blackhole — sockets stay open, no byte and no
@@ -183,24 +183,6 @@ describe('scenario 3 (controls): half-open path, and no false alarm on a quiet h
     await pool.sendToQueue(rig.queue, { idle: true }, { timeoutMs: 2_000 });
   });
 });
-
-interface Settled {
-  error: unknown;
-  ms: number;
-}
-
-async function settle(work: Promise<unknown>): Promise<Settled> {
-  const t = performance.now();
-  try {
-    const value = await work;
-    if (value && typeof (value as { release?: unknown }).release === 'function') {
-      (value as { release(): void }).release();
-    }
-    return { error: undefined, ms: since(t) };
-  } catch (error) {
-    return { error, ms: since(t) };
-  }
-}
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));

@@ -8,7 +8,7 @@ import {
 } from 'nestjs-mq-pool';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { recordFigure } from './support/figures.js';
-import { since, startProxyRig, type ProxyRig } from './support/proxy-rig.js';
+import { settle, since, startProxyRig, type ProxyRig, type Settled } from './support/proxy-rig.js';
 
 /**
  * Scenario 4 (issue 8): 200 ms of added latency in each direction (every broker round trip takes 400 ms more).
@@ -228,21 +228,3 @@ describe('scenario 4: 200 ms latency — every deadline holds, in-flight work st
     });
   });
 });
-
-interface Settled {
-  error: unknown;
-  ms: number;
-}
-
-async function settle(work: Promise<unknown>): Promise<Settled> {
-  const t = performance.now();
-  try {
-    const value = await work;
-    if (value && typeof (value as { release?: unknown }).release === 'function') {
-      (value as { release(): void }).release();
-    }
-    return { error: undefined, ms: since(t) };
-  } catch (error) {
-    return { error, ms: since(t) };
-  }
-}

@@ -118,3 +118,22 @@ async function readAll(admin: ChannelModel, queue: string): Promise<Map<string, 
 export function since(t0: number): number {
   return performance.now() - t0;
 }
+
+/** How a call ended (its error, if any) and after how long; a lease it resolved to is released. */
+export interface Settled {
+  error: unknown;
+  ms: number;
+}
+
+export async function settle(work: Promise<unknown>): Promise<Settled> {
+  const t = performance.now();
+  try {
+    const value = await work;
+    if (value && typeof (value as { release?: unknown }).release === 'function') {
+      (value as { release(): void }).release();
+    }
+    return { error: undefined, ms: since(t) };
+  } catch (error) {
+    return { error, ms: since(t) };
+  }
+}
