@@ -19,3 +19,12 @@ export const NOOP_LOGGER: MqLogger = Object.freeze({
   warn: noop,
   error: noop,
 });
+
+/**
+ * Level for the `failures`-th consecutive failure of a retried step (1-based): `warn` on the first
+ * and every 10th, `debug` otherwise, so a long outage stays visible without one warning per
+ * backoff step (health and metrics carry the state in between).
+ */
+export function retryLogLevel(failures: number): 'warn' | 'debug' {
+  return failures === 1 || failures % 10 === 0 ? 'warn' : 'debug';
+}

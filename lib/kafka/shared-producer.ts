@@ -1,6 +1,6 @@
 import { fullJitterBackoff } from '../core/backoff.js';
 import type { Clock } from '../core/clock.js';
-import type { MqLogger } from '../core/logger.js';
+import { retryLogLevel, type MqLogger } from '../core/logger.js';
 import { SendFailedError } from './errors/send-failed.error.js';
 import { SendTimeoutError } from './errors/send-timeout.error.js';
 import type {
@@ -314,14 +314,14 @@ export class SharedProducer {
           message,
           at: this.clock.now(),
         };
-        // Warn on the first failure and every 10th after: a long outage is visible without one
-        // warning per backoff step (the rest go to debug; health and metrics carry the state).
-        const level = attempt === 0 || (attempt + 1) % 10 === 0 ? 'warn' : 'debug';
-        this.logger[level]('Kafka shared producer could not connect; retrying', {
-          attempt: attempt + 1,
-          delayMs,
-          error: message,
-        });
+        this.logger[retryLogLevel(attempt + 1)](
+          'Kafka shared producer could not connect; retrying',
+          {
+            attempt: attempt + 1,
+            delayMs,
+            error: message,
+          },
+        );
         await sleep(delayMs, this.clock, this.closing.signal);
       }
     }

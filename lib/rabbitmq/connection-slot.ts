@@ -2,7 +2,7 @@ import amqp from 'amqplib';
 import type { ChannelModel } from 'amqplib';
 import { fullJitterBackoff } from '../core/backoff.js';
 import type { Clock, TimerHandle } from '../core/clock.js';
-import type { MqLogger } from '../core/logger.js';
+import { retryLogLevel, type MqLogger } from '../core/logger.js';
 import { redactUrl } from '../core/redact-url.js';
 import type { ConnectionRole, RabbitMqMetricsRecorder } from './rabbitmq-metrics.js';
 import type { ResolvedRabbitMqOptions } from './rabbitmq-options.js';
@@ -110,9 +110,7 @@ export class ConnectionSlot {
       if ((this.state as SlotState) === 'closed') return;
       this.failures++;
       this.urlIndex++;
-      // A long outage is one warning, then one every 10 attempts: the rest are debug, not noise.
-      const level = this.failures === 1 || this.failures % 10 === 0 ? 'warn' : 'debug';
-      logger[level]('RabbitMQ connect failed', {
+      logger[retryLogLevel(this.failures)]('RabbitMQ connect failed', {
         connection: this.name,
         url: redactUrl(url),
         attempt: this.failures,
