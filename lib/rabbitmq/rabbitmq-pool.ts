@@ -1,4 +1,3 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
 import type { ConfirmChannel } from 'amqplib';
 import { type Clock, SYSTEM_CLOCK } from '../core/clock.js';
 import { PoolClosedError } from '../core/errors/pool-closed.error.js';
@@ -7,7 +6,8 @@ import type { PoolMetricsRecorder } from '../core/metrics-recorder.js';
 import { Pool, type AcquireOptions } from '../core/pool.js';
 import { ChannelFactory } from './channel-factory.js';
 import { type ChannelLease, PoolChannelLease } from './channel-lease.js';
-import { ChannelScope } from './channel-scope.js';
+import type { ChannelScope } from './channel-scope.js';
+import { ChannelScopes } from './channel-scopes.js';
 import { ConnectionSet } from './connection-set.js';
 import type { ConnectionSlot } from './connection-slot.js';
 import { Consumer } from './consumer.js';
@@ -85,13 +85,11 @@ export class RabbitMqPool {
   private readonly pool: Pool<PooledChannel>;
   private readonly lane: PublisherLane;
   private readonly consumers = new Set<Consumer>();
-  private readonly scopes = new AsyncLocalStorage<ChannelScope>();
+  private readonly scopes = new ChannelScopes((opts) => this.acquire(opts));
   private readonly events: TypedEmitter<RabbitMqPoolEvents>;
   private state: 'new' | 'running' | 'draining' | 'closed' = 'new';
   private staleDeliveries = 0;
   private drainPromise: Promise<RabbitMqDrainReport> | undefined;
-  private readonly acquireLease = (opts?: AcquireOptions): Promise<ChannelLease> =>
-    this.acquire(opts);
 
   constructor(options: RabbitMqPoolOptions, deps: RabbitMqPoolDeps = {}) {
     this.name = deps.name ?? 'default';
@@ -213,34 +211,18 @@ export class RabbitMqPool {
    * `withChannel` (or a channel scope) the same channel is reused. A channel the broker closes under
    * `fn` is destroyed; only this caller sees the error.
    */
-  async withChannel<T>(
-    fn: (channel: ConfirmChannel) => Promise<T>,
-    opts?: AcquireOptions,
-  ): Promise<T> {
-    const current = this.scopes.getStore();
-    if (current && !current.isEnded) {
-      const lease = await current.obtain(opts);
-      return fn(lease.channel);
-    }
-    const lease = await this.acquire(opts);
-    const scope = new ChannelScope(this.acquireLease, lease, true);
-    try {
-      return await this.scopes.run(scope, () => fn(lease.channel));
-    } finally {
-      scope.end();
-    }
+  withChannel<T>(fn: (channel: ConfirmChannel) => Promise<T>, opts?: AcquireOptions): Promise<T> {
+    return this.scopes.withChannel(fn, opts);
   }
 
   /** The channel of the current async context (a `withChannel` or a scope that already took one). */
   currentChannel(): ConfirmChannel | undefined {
-    return this.scopes.getStore()?.channel;
+    return this.scopes.currentChannel();
   }
 
   /** A scope for `runInChannelScope`: lazy (takes a lease on first use, released by `end()`), or around a given lease. */
   createChannelScope(lease?: ChannelLease): ChannelScope {
-    return lease === undefined
-      ? new ChannelScope(this.acquireLease)
-      : new ChannelScope(this.acquireLease, lease, false);
+    return this.scopes.create(lease);
   }
 
   /** Runs `fn` (and everything async it starts) with `scope` as the current channel scope. */
@@ -250,7 +232,7 @@ export class RabbitMqPool {
 
   /** Runs `fn` with `lease` as the current channel; the caller keeps ownership of the lease. */
   runWithLease<T>(lease: ChannelLease, fn: () => T): T {
-    return this.scopes.run(this.createChannelScope(lease), fn);
+    return this.scopes.run(this.scopes.create(lease), fn);
   }
 
   // --------------------------------------------------------------- publishing

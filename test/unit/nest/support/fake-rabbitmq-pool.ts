@@ -1,6 +1,6 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
 import type { ConfirmChannel } from 'amqplib';
-import { ChannelScope } from '../../../../lib/rabbitmq/channel-scope.js';
+import type { ChannelScope } from '../../../../lib/rabbitmq/channel-scope.js';
+import { ChannelScopes } from '../../../../lib/rabbitmq/channel-scopes.js';
 import type { ChannelLease, RabbitMqPool } from '../../../../lib/index.js';
 import { poolRegistry } from '../../../../lib/nest/pool-registry.js';
 
@@ -25,8 +25,8 @@ export class FakeRabbitMqPool {
   leased = 0;
   destroyed = 0;
   gate: Promise<void> | undefined;
-  private readonly scopes = new AsyncLocalStorage<ChannelScope>();
-  private readonly lease = (opts?: { signal?: AbortSignal }) => this.acquire(opts);
+  // The real pool's scoping, over this fake's acquire.
+  private readonly scopes = new ChannelScopes((opts) => this.acquire(opts));
 
   constructor(name = 'default') {
     this.name = name;
@@ -63,26 +63,16 @@ export class FakeRabbitMqPool {
     };
   }
 
-  async withChannel<T>(fn: (ch: ConfirmChannel) => Promise<T>): Promise<T> {
-    const current = this.scopes.getStore();
-    if (current && !current.isEnded) return fn((await current.obtain()).channel);
-    const lease = await this.acquire();
-    const scope = new ChannelScope(this.lease, lease, true);
-    try {
-      return await this.scopes.run(scope, () => fn(lease.channel));
-    } finally {
-      scope.end();
-    }
+  withChannel<T>(fn: (ch: ConfirmChannel) => Promise<T>): Promise<T> {
+    return this.scopes.withChannel(fn);
   }
 
   currentChannel(): ConfirmChannel | undefined {
-    return this.scopes.getStore()?.channel;
+    return this.scopes.currentChannel();
   }
 
   createChannelScope(lease?: ChannelLease): ChannelScope {
-    return lease === undefined
-      ? new ChannelScope(this.lease)
-      : new ChannelScope(this.lease, lease, false);
+    return this.scopes.create(lease);
   }
 
   runInChannelScope<T>(scope: ChannelScope, fn: () => T): T {
