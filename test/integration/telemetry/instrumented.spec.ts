@@ -38,6 +38,33 @@ function traceparentKeys(headers: Record<string, unknown> | undefined): string[]
   return Object.keys(headers ?? {}).filter((k) => /traceparent/i.test(k));
 }
 
+interface Seen {
+  headers: Record<string, unknown> | undefined;
+  activeSpanId?: string;
+}
+
+/**
+ * One trace across the broker, in this order: request → ours (INTERNAL) → instrumentation
+ * PRODUCER → instrumentation CONSUMER → ours (INTERNAL); exactly one context header, written by
+ * the instrumentation's producer span; the handler ran inside our consumer span.
+ */
+function expectOneChain(root: Span, chain: ReadableSpan[], seen: Seen | undefined): void {
+  const [p, ip, ic, ourConsumer] = chain as [
+    ReadableSpan,
+    ReadableSpan,
+    ReadableSpan,
+    ReadableSpan,
+  ];
+  expect(parentId(p)).toBe(root.spanContext().spanId);
+  expect(parentId(ip)).toBe(spanIdOf(p));
+  expect(parentId(ic)).toBe(spanIdOf(ip));
+  expect(parentId(ourConsumer)).toBe(spanIdOf(ic));
+  for (const s of chain) expect(traceIdOf(s)).toBe(root.spanContext().traceId);
+  expect(traceparentKeys(seen?.headers)).toEqual(['traceparent']);
+  expect(parseTraceparent(seen?.headers?.traceparent)?.spanId).toBe(spanIdOf(ip));
+  expect(seen?.activeSpanId).toBe(spanIdOf(ourConsumer));
+}
+
 describe('with instrumentation-amqplib and instrumentation-kafkajs registered (real brokers)', () => {
   let sdk: InstalledSdk;
   const spansOf = (scope: string, name: string): ReadableSpan[] =>
@@ -86,7 +113,7 @@ describe('with instrumentation-amqplib and instrumentation-kafkajs registered (r
       const ch = await admin.createChannel();
       await ch.assertQueue(q, { durable: false });
       await ch.close();
-      const seen: { headers: Record<string, unknown> | undefined; activeSpanId?: string }[] = [];
+      const seen: Seen[] = [];
       const handle = await pool.consume(q, (msg: ConsumeMessage) => {
         seen.push({
           headers: msg.properties.headers as Record<string, unknown> | undefined,
@@ -124,17 +151,7 @@ describe('with instrumentation-amqplib and instrumentation-kafkajs registered (r
         SpanKind.PRODUCER,
         SpanKind.CONSUMER,
       ]);
-      // request → ours (INTERNAL) → instrumentation PRODUCER → instrumentation CONSUMER → ours (INTERNAL).
-      expect(parentId(p)).toBe(root.spanContext().spanId);
-      expect(parentId(ip)).toBe(spanIdOf(p));
-      expect(parentId(ic)).toBe(spanIdOf(ip));
-      expect(parentId(ourConsumer)).toBe(spanIdOf(ic));
-      for (const s of [p, ip, ic, ourConsumer])
-        expect(traceIdOf(s)).toBe(root.spanContext().traceId);
-      // Exactly one context header, written by the instrumentation's producer span.
-      expect(traceparentKeys(seen[0]?.headers)).toEqual(['traceparent']);
-      expect(parseTraceparent(seen[0]?.headers?.traceparent)?.spanId).toBe(spanIdOf(ip));
-      expect(seen[0]?.activeSpanId).toBe(spanIdOf(ourConsumer));
+      expectOneChain(root, [p, ip, ic, ourConsumer], seen[0]);
       await handle.cancel();
     });
   });
@@ -161,7 +178,7 @@ describe('with instrumentation-amqplib and instrumentation-kafkajs registered (r
     });
 
     it('one PRODUCER and one CONSUMER span per record, one traceparent header, one trace', async () => {
-      const seen: { headers: Record<string, unknown> | undefined; activeSpanId?: string }[] = [];
+      const seen: Seen[] = [];
       const handle = await pool.consume({
         groupId: group,
         topics: [topic],
@@ -193,15 +210,7 @@ describe('with instrumentation-amqplib and instrumentation-kafkajs registered (r
       expect(ip.kind).toBe(SpanKind.PRODUCER);
       expect(ic.kind).toBe(SpanKind.CONSUMER);
       expect(ourConsumer.kind).toBe(SpanKind.INTERNAL);
-      expect(parentId(p)).toBe(root.spanContext().spanId);
-      expect(parentId(ip)).toBe(spanIdOf(p));
-      expect(parentId(ic)).toBe(spanIdOf(ip));
-      expect(parentId(ourConsumer)).toBe(spanIdOf(ic));
-      for (const s of [p, ip, ic, ourConsumer])
-        expect(traceIdOf(s)).toBe(root.spanContext().traceId);
-      expect(traceparentKeys(seen[0]?.headers)).toEqual(['traceparent']);
-      expect(parseTraceparent(seen[0]?.headers?.traceparent)?.spanId).toBe(spanIdOf(ip));
-      expect(seen[0]?.activeSpanId).toBe(spanIdOf(ourConsumer));
+      expectOneChain(root, [p, ip, ic, ourConsumer], seen[0]);
       await handle.stop();
     });
   });
