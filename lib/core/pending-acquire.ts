@@ -1,6 +1,9 @@
 import type { TimerHandle } from './clock.js';
 import type { Lease } from './lease.js';
 import type { AcquisitionSite } from './acquisition-site.js';
+import { pendingPromise, type Settlers } from './settlers.js';
+
+const unsettled = (): void => undefined;
 
 /** What a waiter needs from its pool. */
 export interface WaiterOwner<T> {
@@ -10,22 +13,13 @@ export interface WaiterOwner<T> {
   expireWaiter(waiter: PendingAcquire<T>): void;
 }
 
-// One shared executor instead of a closure per waiter: a Promise executor runs synchronously,
-// so the constructor picks the settle functions up right after `new Promise`.
-let capturedResolve: ((value: never) => void) | undefined;
-let capturedReject: ((reason: unknown) => void) | undefined;
-function capture(resolve: (value: never) => void, reject: (reason: unknown) => void): void {
-  capturedResolve = resolve;
-  capturedReject = reject;
-}
-
 /**
  * One caller waiting in `acquire()`: its deferred promise, its deadline (and own timer when it
  * has one), its abort subscription, and what it needs to explain a timeout. It settles exactly
  * once; every later settle is ignored, so a late resource can never be handed to a caller that
  * already gave up (the pool checks `settled` and keeps the resource).
  */
-export class PendingAcquire<T> {
+export class PendingAcquire<T> implements Settlers<Lease<T>> {
   readonly promise: Promise<Lease<T>>;
   settled = false;
   /** In the pool's FIFO queue (see waiter-queue.ts). */
@@ -36,8 +30,8 @@ export class PendingAcquire<T> {
    */
   usesPoolTimer: boolean;
   timer: TimerHandle | undefined = undefined;
-  private readonly resolve: (lease: Lease<T>) => void;
-  private readonly reject: (reason: unknown) => void;
+  resolve: (lease: Lease<T>) => void = unsettled;
+  reject: (reason: unknown) => void = unsettled;
 
   constructor(
     private readonly owner: WaiterOwner<T>,
@@ -50,9 +44,7 @@ export class PendingAcquire<T> {
     /** The pool's creation-failure count when this waiter arrived: tells whether a failure is this wait's likely cause. */
     readonly createFailuresAtEnqueue: number,
   ) {
-    this.promise = new Promise<Lease<T>>(capture);
-    this.resolve = capturedResolve as (lease: Lease<T>) => void;
-    this.reject = capturedReject as (reason: unknown) => void;
+    this.promise = pendingPromise(this);
     this.usesPoolTimer = defaultTimeout;
     if (signal !== undefined) signal.addEventListener('abort', this, { once: true });
   }

@@ -1,5 +1,6 @@
 import type { Options } from 'amqplib';
 import type { TimerHandle } from '../core/clock.js';
+import type { Settlers } from '../core/settlers.js';
 import type { UnroutableMessageError } from './errors/unroutable-message.error.js';
 import type { PublishTrace } from './publish-trace.js';
 
@@ -14,7 +15,7 @@ const unsettled = (): void => undefined;
  * A class with every field set in the constructor: one hidden class for all jobs keeps the hot path
  * monomorphic.
  */
-export class PublishJob {
+export class PublishJob implements Settlers<void> {
   readonly mandatory: boolean;
   resolve: () => void = unsettled;
   reject: (error: unknown) => void = unsettled;

@@ -6,6 +6,7 @@ import { PoolExhaustedError } from '../core/errors/pool-exhausted.error.js';
 import type { Lease } from '../core/lease.js';
 import type { MqLogger } from '../core/logger.js';
 import type { PoolStats } from '../core/pool-stats.js';
+import { pendingPromise } from '../core/settlers.js';
 import { ConfirmTimeoutError } from './errors/confirm-timeout.error.js';
 import { PublishFailedError } from './errors/publish-failed.error.js';
 import { PublishRejectedError } from './errors/publish-rejected.error.js';
@@ -166,10 +167,7 @@ export class PublisherLane implements LaneHooks {
     }
     const tracer = activeTracer();
     if (tracer !== undefined) job.trace = new PublishTrace(tracer, this.deps.name);
-    const promise = new Promise<void>((resolve, reject) => {
-      job.resolve = resolve;
-      job.reject = reject;
-    });
+    const promise = pendingPromise<void>(job);
     if (this.waitingCount === 0) {
       const lc = this.pick();
       if (lc) {
