@@ -129,6 +129,7 @@ export class LaneChannel {
       this.hooks.notWritten(job, error, this);
       return;
     }
+    job.written = true;
     this.inFlight++;
     this.sent[this.tail++] = job;
     if (this.timer === undefined) this.arm(job.sentAt);

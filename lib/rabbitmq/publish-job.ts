@@ -21,10 +21,19 @@ export class PublishJob implements Settlers<void> {
   reject: (error: unknown) => void = unsettled;
   settled = false;
   attempts = 0;
+  /** Written to a channel at least once: from then on its outcome is unknown until a confirm. */
+  written = false;
   sentAt = 0;
   /** Set by a `basic.return` that precedes the ack of a mandatory publish. */
   returned: UnroutableMessageError | undefined = undefined;
   waitTimer: TimerHandle | undefined = undefined;
+  /**
+   * What is left of `timeoutMs` for waiting for a channel, over all attempts: a retry after a dead
+   * channel waits only for the rest, so no publish waits for a channel longer than `timeoutMs` in all.
+   */
+  waitLeftMs: number;
+  /** When it last joined the wait queue (clock ms). */
+  queuedAt = 0;
   onAbort: (() => void) | undefined = undefined;
   /**
    * After its channel died with its connection: that connection (and generation) is not used for the retry.
@@ -46,5 +55,6 @@ export class PublishJob implements Settlers<void> {
     readonly startedAt: number,
   ) {
     this.mandatory = options.mandatory === true;
+    this.waitLeftMs = timeoutMs;
   }
 }

@@ -6,7 +6,10 @@ export type MessageContent = Buffer | Uint8Array | string | object;
 
 /** amqplib's publish options plus the per-call deadline and cancellation of this library. */
 export interface PublishOptions extends Options.Publish {
-  /** Longest wait for a publishing channel (default `acquireTimeoutMs`); the confirm wait is `confirmTimeoutMs`. */
+  /**
+   * Longest wait for a publishing channel (default `acquireTimeoutMs`), over all attempts: a retry
+   * after a dead channel waits only for what is left. Each confirm wait is `confirmTimeoutMs`.
+   */
   timeoutMs?: number;
   /** Aborts the publish while it waits for a channel; once written it can no longer be taken back. */
   signal?: AbortSignal;

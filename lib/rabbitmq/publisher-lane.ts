@@ -384,14 +384,15 @@ export class PublisherLane implements LaneHooks {
     else this.queue.push(job);
     this.waitingCount++;
     job.trace?.waiting(this.waitSnapshot());
-    job.waitTimer = this.clock.setTimeout(() => this.expire(job), job.timeoutMs);
+    job.queuedAt = this.clock.now();
+    job.waitTimer = this.clock.setTimeout(() => this.expire(job), Math.max(1, job.waitLeftMs));
     job.waitTimer.unref?.();
     if (job.signal) {
       const signal = job.signal;
       job.onAbort = () => {
         if (job.settled || job.waitTimer === undefined) return;
         this.leaveQueue(job);
-        this.fail(job, signal.reason, 'aborted');
+        this.fail(job, this.unknownOutcome(job, signal.reason), 'aborted');
       };
       signal.addEventListener('abort', job.onAbort, { once: true });
     }
@@ -403,22 +404,31 @@ export class PublisherLane implements LaneHooks {
     this.leaveQueue(job);
     const cause = this.deps.lastFailure() ?? this.lastAcquireError;
     const stats = this.deps.poolStats();
-    this.fail(
-      job,
-      new AcquireTimeoutError({
-        pool: this.deps.name,
-        timeoutMs: job.timeoutMs,
-        stats: { ...stats, waiting: stats.waiting + this.waitingCount },
-        cause,
-      }),
-      'no_channel',
-    );
+    const timeout = new AcquireTimeoutError({
+      pool: this.deps.name,
+      timeoutMs: job.timeoutMs,
+      stats: { ...stats, waiting: stats.waiting + this.waitingCount },
+      cause,
+    });
+    this.fail(job, this.unknownOutcome(job, timeout), 'no_channel');
+  }
+
+  /**
+   * The error for a publish that stops waiting for a channel. A retry that was written before (its
+   * channel died unconfirmed) may have reached the broker: say so, rather than a plain timeout or
+   * abort that reads as "never sent".
+   */
+  private unknownOutcome(job: PublishJob, error: unknown): unknown {
+    return job.written
+      ? new PublishUnconfirmedError(job.messageId, Math.max(1, job.attempts), error)
+      : error;
   }
 
   /** Marks a queued job as gone (it stays in the array and is skipped by the pump). */
   private leaveQueue(job: PublishJob): void {
     if (job.waitTimer !== undefined) this.clock.clearTimeout(job.waitTimer);
     job.waitTimer = undefined;
+    job.waitLeftMs -= this.clock.now() - job.queuedAt;
     if (job.onAbort) job.signal?.removeEventListener('abort', job.onAbort);
     job.onAbort = undefined;
     this.waitingCount--;
