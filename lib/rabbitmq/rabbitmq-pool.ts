@@ -86,6 +86,7 @@ export class RabbitMqPool {
   private readonly lane: PublisherLane;
   private readonly consumers = new Set<Consumer>();
   private readonly scopes = new ChannelScopes((opts) => this.acquire(opts));
+  private pingInFlight: Promise<void> | undefined;
   private readonly events: TypedEmitter<RabbitMqPoolEvents>;
   private state: 'new' | 'running' | 'draining' | 'closed' = 'new';
   private staleDeliveries = 0;
@@ -337,6 +338,7 @@ export class RabbitMqPool {
   /**
    * A broker round trip (passive declare of `amq.direct`) over an existing channel, bounded by `timeoutMs`.
    * Never opens a connection; uses a publishing channel when there is one, else a pool lease.
+   * Concurrent calls share one round trip, each bounded by its own `timeoutMs`.
    */
   async ping(timeoutMs: number): Promise<void> {
     if (!this.connections.anyPublisherUp()) {
@@ -345,19 +347,20 @@ export class RabbitMqPool {
         this.connections.lastError(),
       );
     }
+    // Concurrent probes share one round trip: amqplib runs one RPC at a time per channel, so on a
+    // slow broker separate pings would queue behind each other (and pile up work on the broker).
+    // Each caller still gets its own deadline.
+    this.pingInFlight ??= this.pingRoundTrip(timeoutMs).finally(() => {
+      this.pingInFlight = undefined;
+    });
+    await withDeadline(this.pingInFlight, timeoutMs, this.clock, () => pingTimeout(timeoutMs));
+  }
+
+  /** One broker round trip on a publishing channel (no lease taken), or on a leased one if none is ready. */
+  private async pingRoundTrip(timeoutMs: number): Promise<void> {
     const ready = this.lane.anyReadyChannel();
-    if (ready) {
-      await withDeadline(ready.channel.checkExchange('amq.direct'), timeoutMs, this.clock, () =>
-        pingTimeout(timeoutMs),
-      );
-      return;
-    }
-    await withDeadline(
-      this.withChannel((ch) => ch.checkExchange('amq.direct'), { timeoutMs }),
-      timeoutMs,
-      this.clock,
-      () => pingTimeout(timeoutMs),
-    );
+    if (ready) await ready.channel.checkExchange('amq.direct');
+    else await this.withChannel((ch) => ch.checkExchange('amq.direct'), { timeoutMs });
   }
 
   on<K extends keyof RabbitMqPoolEvents>(
