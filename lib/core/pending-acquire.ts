@@ -46,7 +46,8 @@ export class PendingAcquire<T> implements Settlers<Lease<T>> {
   ) {
     this.promise = pendingPromise(this);
     this.usesPoolTimer = defaultTimeout;
-    if (signal !== undefined) signal.addEventListener('abort', this, { once: true });
+    // No `{ once: true }`: settling removes the listener anyway, and the option costs per waiter.
+    if (signal !== undefined) signal.addEventListener('abort', this);
   }
 
   /** AbortSignal listener (an object listener: no closure per waiter). */

@@ -17,7 +17,7 @@ interface Entry {
 /** Node's response (Express) or the raw one behind Fastify's reply. */
 interface ClosableResponse {
   readonly writableFinished?: boolean;
-  once(event: 'close', listener: () => void): unknown;
+  on(event: 'close', listener: () => void): unknown;
   off(event: 'close', listener: () => void): unknown;
 }
 
@@ -77,9 +77,10 @@ export class RequestChannels {
   watch(response: unknown): void {
     const raw = ((response as { raw?: unknown } | undefined)?.raw ?? response) as
       Partial<ClosableResponse> | undefined;
-    if (typeof raw?.once !== 'function' || typeof raw.off !== 'function') return;
+    if (typeof raw?.on !== 'function' || typeof raw.off !== 'function') return;
     this.response = raw as ClosableResponse;
-    this.response.once('close', this.onClose);
+    // `on`, not `once`: every path out (end, abort) removes it, and `once` wraps it per request.
+    this.response.on('close', this.onClose);
   }
 
   /** True once the client disconnected before the response was sent. */
