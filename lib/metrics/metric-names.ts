@@ -1,11 +1,12 @@
 /**
- * The metrics of DESIGN §3, in one place. Every series carries `pool` (registration name) and
+ * The metrics of DESIGN §3 (plus `mq_pool_channels_max`, the bound saturation is read against), in one place. Every series carries `pool` (registration name) and
  * `broker` (`rabbitmq` | `kafka`); a few add one bounded label (`state`, `reason`, `outcome`).
  * Never message data, never hosts or credentials.
  */
 export const MQ_METRIC = Object.freeze({
   connections: 'mq_pool_connections',
   channels: 'mq_pool_channels',
+  channelsMax: 'mq_pool_channels_max',
   waiting: 'mq_pool_waiting',
   acquireSeconds: 'mq_pool_acquire_seconds',
   acquireErrors: 'mq_pool_acquire_errors_total',

@@ -11,6 +11,8 @@ export interface PoolGaugeSample {
   idle: number;
   leased: number;
   waiting: number;
+  /** The bound on idle + leased; undefined when the pool has none (Kafka without transactions). */
+  max: number | undefined;
 }
 
 /** A running pool, sampled by the gauges' `collect()`. */
@@ -37,6 +39,7 @@ type BaseLabels = 'pool' | 'broker';
 export class MqMetrics {
   readonly connections: Gauge<BaseLabels>;
   readonly channels: Gauge<BaseLabels | 'state'>;
+  readonly channelsMax: Gauge<BaseLabels>;
   readonly waiting: Gauge<BaseLabels>;
   readonly acquireSeconds: Histogram<BaseLabels>;
   readonly acquireErrors: Counter<BaseLabels | 'reason'>;
@@ -86,6 +89,15 @@ export class MqMetrics {
       collect: sampled((s, set, base) => {
         set({ ...base, state: 'idle' }, s.idle);
         set({ ...base, state: 'leased' }, s.leased);
+      }),
+    });
+    this.channelsMax = new Gauge({
+      name: MQ_METRIC.channelsMax,
+      help: 'Most pooled channels (RabbitMQ: connections x channelsPerConnection) or transactional producers (Kafka) the pool may hold (sampled at scrape time).',
+      labelNames,
+      registers: [],
+      collect: sampled((s, set, base) => {
+        if (s.max !== undefined) set(base, s.max);
       }),
     });
     this.waiting = new Gauge({
@@ -153,6 +165,7 @@ export class MqMetrics {
     return [
       this.connections,
       this.channels,
+      this.channelsMax,
       this.waiting,
       this.acquireSeconds,
       this.acquireErrors,

@@ -14,6 +14,7 @@ export function rabbitMqStatsSource(pool: RabbitMqPool, name: string): PoolStats
         idle: s.channels.idle,
         leased: s.channels.leased,
         waiting: s.waiting,
+        max: s.channels.max,
       };
     },
   };
@@ -36,6 +37,7 @@ export function kafkaStatsSource(pool: KafkaPool, name: string): PoolStatsSource
         idle: s.idle,
         leased: s.leased,
         waiting: s.waiting,
+        max: s.max > 0 ? s.max : undefined,
       };
     },
   };

@@ -46,9 +46,17 @@ describe('Prometheus metrics', () => {
     const stop = metrics.addSource({
       pool: 'orders',
       broker: 'rabbitmq',
-      sample: () => ({ connections: 2, idle: 5, leased, waiting: 7 }),
+      sample: () => ({ connections: 2, idle: 5, leased, waiting: 7, max: 16 }),
+    });
+    metrics.addSource({
+      pool: 'events',
+      broker: 'kafka',
+      sample: () => ({ connections: 1, idle: 0, leased: 0, waiting: 0, max: undefined }),
     });
     const text = await registry.metrics();
+    expect(text).toContain('mq_pool_channels_max{pool="orders",broker="rabbitmq"} 16');
+    // No bound (Kafka without transactions): no series rather than a misleading 0.
+    expect(text).not.toContain('mq_pool_channels_max{pool="events"');
     expect(text).toContain('mq_pool_connections{pool="orders",broker="rabbitmq"} 2');
     expect(text).toContain('mq_pool_channels{pool="orders",broker="rabbitmq",state="leased"} 3');
     expect(text).toContain('mq_pool_channels{pool="orders",broker="rabbitmq",state="idle"} 5');
