@@ -107,6 +107,8 @@ describe('/metrics through PrometheusModule.register()', () => {
     const idle = sample(MQ_METRIC.channels, `${rabbit},state="idle"`)!;
     expect(leased + idle).toBeGreaterThanOrEqual(1);
     expect(leased + idle).toBeLessThanOrEqual(16);
+    const { connections, channelsPerConnection } = app.get(RabbitMqPool).options;
+    expect(sample(MQ_METRIC.channelsMax, rabbit)).toBe(connections * channelsPerConnection);
     expect(sample(MQ_METRIC.waiting, rabbit)).toBe(0);
     expect(sample(`${MQ_METRIC.acquireSeconds}_count`, rabbit)).toBeGreaterThanOrEqual(1);
     expect(sample(MQ_METRIC.acquireErrors, `${rabbit},reason="timeout"`)).toBe(0);
