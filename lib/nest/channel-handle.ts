@@ -96,7 +96,7 @@ export class ChannelHandle {
   private closedError(): ChannelScopeError {
     return new ChannelScopeError(
       this.state === HandleState.Abandoned
-        ? `the channel of pool "${this.poolName}" was given up: the client disconnected before the request finished`
+        ? `the channel of pool "${this.poolName}" was given up: the request ended (client disconnected, or its response was cancelled) before its handler finished`
         : `the channel of pool "${this.poolName}" was released when its request ended; do not keep a ChannelHandle beyond its request`,
     );
   }

@@ -29,13 +29,15 @@ export class ChannelInterceptor implements NestInterceptor {
     return new Observable<unknown>((subscriber) => {
       const channels = new RequestChannels(poolRegistry.rabbitPools());
       if (context.getType() === 'http') channels.watch(context.switchToHttp().getResponse());
-      const subscription = channels.run(() =>
-        next.handle().subscribe(new RequestObserver(subscriber, channels)),
-      );
-      // Teardown runs on complete, on error and on unsubscribe alike.
+      const observer = new RequestObserver(subscriber, channels);
+      const subscription = channels.run(() => next.handle().subscribe(observer));
+      // Teardown runs on complete, on error and on unsubscribe alike. Unsubscribed before the
+      // handler settled (an outer timeout() or takeUntil), the handler may still be using its
+      // channel: it must not go back to the pool for someone else.
       return () => {
         subscription.unsubscribe();
-        channels.end();
+        if (observer.settled) channels.end();
+        else channels.abandon('the response was cancelled before its handler finished');
       };
     });
   }
@@ -43,6 +45,9 @@ export class ChannelInterceptor implements NestInterceptor {
 
 /** Forwards the handler's events (one object per request, no closures). */
 class RequestObserver implements Observer<unknown> {
+  /** The handler's observable completed or failed (as opposed to being unsubscribed early). */
+  settled = false;
+
   constructor(
     private readonly subscriber: Subscriber<unknown>,
     private readonly channels: RequestChannels,
@@ -53,6 +58,7 @@ class RequestObserver implements Observer<unknown> {
   }
 
   error(error: unknown): void {
+    this.settled = true;
     if (!this.channels.aborted) return this.subscriber.error(error);
     // After a client disconnect the handler typically fails on its closed channel: nobody is left
     // to answer. An empty result would be an EmptyError in Nest's router, so emit undefined.
@@ -61,6 +67,7 @@ class RequestObserver implements Observer<unknown> {
   }
 
   complete(): void {
+    this.settled = true;
     this.subscriber.complete();
   }
 }

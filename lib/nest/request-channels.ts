@@ -134,12 +134,21 @@ export class RequestChannels {
   /** The client disconnected mid-request: cancel waits, close and destroy held channels. */
   abort(): void {
     if (this.ended) return;
-    this.ended = true;
     this.clientGone = true;
+    this.abandon('the client disconnected before the response was sent');
+  }
+
+  /**
+   * The request ended while its handler may still run (client gone, or the response unsubscribed
+   * early, e.g. by an outer `timeout()` interceptor): the handler may still use its channels, so
+   * they are never returned for another holder. Waits are cancelled; held channels are closed and
+   * destroyed.
+   */
+  abandon(why: string): void {
+    if (this.ended) return;
+    this.ended = true;
     this.response?.off('close', this.onClose);
-    this.controller?.abort(
-      new ChannelScopeError('the client disconnected before the response was sent'),
-    );
+    this.controller?.abort(new ChannelScopeError(why));
     for (const entry of this.entries) {
       const handle =
         entry.handle ?? new ChannelHandle(entry.name, entry.scope, AbortSignal.abort());

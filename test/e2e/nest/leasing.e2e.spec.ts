@@ -1,12 +1,17 @@
 import {
   Body,
+  type CallHandler,
   Controller,
+  type ExecutionContext,
   Get,
   HttpCode,
   type INestApplication,
+  Injectable,
+  type NestInterceptor,
   Post,
   UseInterceptors,
 } from '@nestjs/common';
+import { type Observable, timeout } from 'rxjs';
 import { Test } from '@nestjs/testing';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -92,6 +97,35 @@ class LeasingController {
   }
 }
 
+/** An outer interceptor that gives up on the response after 100 ms (unsubscribes the handler's observable). */
+@Injectable()
+class CancelAfter100ms implements NestInterceptor {
+  intercept(_context: ExecutionContext, next: CallHandler): Observable<unknown> {
+    return next.handle().pipe(timeout(100));
+  }
+}
+
+const cancelled: { channelClosed: boolean; late: unknown } = {
+  channelClosed: false,
+  late: undefined,
+};
+
+@Controller('cancelled')
+class CancelledController {
+  @Get()
+  @UseInterceptors(CancelAfter100ms, ChannelInterceptor)
+  async slow(@CurrentChannel() handle: ChannelHandle): Promise<string> {
+    const ch = await handle.get();
+    ch.once('close', () => (cancelled.channelClosed = true));
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    cancelled.late = await handle.get().then(
+      () => 'still usable?!',
+      (e: unknown) => e,
+    );
+    return 'too late';
+  }
+}
+
 let app: INestApplication;
 let pool: RabbitMqPool;
 const logger = memoryLogger();
@@ -114,7 +148,7 @@ beforeAll(async () => {
         logger,
       }),
     ],
-    controllers: [LeasingController],
+    controllers: [LeasingController, CancelledController],
   }).compile();
   app = moduleRef.createNestApplication({ logger: false });
   await app.listen(0, '127.0.0.1');
@@ -159,6 +193,18 @@ describe('ChannelInterceptor against RabbitMQ', () => {
     expect((late as Error).name).toBe('ChannelScopeError');
     // The aborted channel was destroyed, not pooled: the pool still serves new requests.
     await request(app.getHttpServer()).post('/publish').send({ n: -1 }).expect(200);
+    expect(pool.stats().channels.leased).toBe(0);
+  });
+
+  it('a response cancelled by an outer timeout() never returns the still-running handler’s channel to the pool', async () => {
+    await request(app.getHttpServer()).get('/cancelled').expect(500);
+    // The handler still runs and may still use its channel: it is closed and destroyed, not pooled
+    // (pooled, another request could lease the same channel while this handler writes on it).
+    await waitFor(() => cancelled.channelClosed, 5_000, 'cancelled request channel closed');
+    await waitFor(() => pool.stats().channels.leased === 0, 5_000, 'slot freed');
+    await waitFor(() => cancelled.late !== undefined, 5_000, 'handler resumed');
+    expect((cancelled.late as Error).name).toBe('ChannelScopeError');
+    await request(app.getHttpServer()).post('/publish').send({ n: -2 }).expect(200);
     expect(pool.stats().channels.leased).toBe(0);
   });
 
