@@ -20,7 +20,8 @@ type HandleState = (typeof HandleState)[keyof typeof HandleState];
  * A route that never calls `get()` never touches the pool. The lease is the pool's channel scope
  * for the request, so `pool.currentChannel()`, `pool.withChannel()` and `@WithChannel()` methods
  * called during the request use the same channel. It ends with the request: released when the
- * response completes or the handler fails; when the client disconnects first, a pending `get()` is
+ * response completes or the handler fails; when the client disconnects first (or an outer
+ * interceptor such as `timeout()` cancels the response), a pending `get()` is
  * cancelled and a held channel is closed and destroyed rather than returned (the handler may
  * still be using it, and a channel never reaches two holders). After that `get()` rejects with
  * `ChannelScopeError`; do not keep the channel object beyond the request.

@@ -11,9 +11,10 @@ import { RequestChannels } from './request-channels.js';
 /**
  * One channel lease per request and pool, taken lazily on first use (`@CurrentChannel()` →
  * `ChannelHandle.get()`, or `pool.withChannel()`/`@WithChannel()` inside the request), and always
- * ended: released when the handler's observable completes or errors, or when Nest unsubscribes;
- * closed and destroyed when the client disconnects before the response was sent (the handler's
- * resulting error is then dropped: there is no client left to answer).
+ * ended: released when the handler's observable completes or errors; closed and destroyed when
+ * the request ends while the handler may still run — the client disconnects before the response
+ * was sent (the handler's resulting error is then dropped: there is no client left to answer), or
+ * an outer interceptor unsubscribes early (e.g. `timeout()`).
  *
  * The AsyncLocalStorage scopes are entered BEFORE `next.handle()` is called and subscribed: Nest
  * binds the handler to the async context current at `handle()` time, so the handler, its pipes
