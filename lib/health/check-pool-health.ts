@@ -9,8 +9,16 @@ import { safeDetails } from './safe-details.js';
 
 /** What a health check needs from an adapter pool (both adapters provide it). */
 export interface HealthCheckablePool {
-  /** State only, no I/O: reconnecting, blocked, draining, saturated, consumers not as desired… */
-  health(): { healthy: boolean; reason?: string; details: Record<string, unknown> };
+  /**
+   * State only, no I/O: reconnecting, blocked, draining, saturated, consumers not as desired…
+   * `pingClears`: down only for a past failure that a successful `ping()` disproves.
+   */
+  health(): {
+    healthy: boolean;
+    reason?: string;
+    pingClears?: boolean;
+    details: Record<string, unknown>;
+  };
   /** Round trip over an existing connection, bounded by `timeoutMs`. */
   ping(timeoutMs: number): Promise<void>;
 }
@@ -29,17 +37,29 @@ export async function checkPoolHealth<const Key extends string>(
   extraDownReason?: () => string | undefined,
 ): Promise<HealthIndicatorResult<Key>> {
   const session = indicators.check(key);
-  const state = pool.health();
-  const details = safeDetails(state.details) as Record<string, unknown>;
+  let state = pool.health();
+  let details = safeDetails(state.details) as Record<string, unknown>;
   if (!readiness.ready) return session.down({ ...details, reason: 'shutting down' });
+  const pingEnabled = opts?.ping !== false;
+  const ping = (): Promise<string | undefined> =>
+    boundedPing((ms) => pool.ping(ms), opts?.timeoutMs ?? DEFAULT_HEALTH_PING_TIMEOUT_MS);
+  let pinged = false;
+  if (!state.healthy && state.pingClears === true && pingEnabled) {
+    // Down only for a past failure (a Kafka send): a pool out of rotation gets no traffic that
+    // could clear it, so a round trip decides instead — else readiness would never come back.
+    const failure = await ping();
+    if (failure !== undefined) {
+      return session.down({ ...details, reason: `${state.reason ?? 'unhealthy'}; ${failure}` });
+    }
+    pinged = true;
+    state = pool.health();
+    details = safeDetails(state.details) as Record<string, unknown>;
+  }
   if (!state.healthy) return session.down({ ...details, reason: state.reason ?? 'unhealthy' });
   const extra = extraDownReason?.();
   if (extra !== undefined) return session.down({ ...details, reason: extra });
-  if (opts?.ping !== false) {
-    const failure = await boundedPing(
-      (ms) => pool.ping(ms),
-      opts?.timeoutMs ?? DEFAULT_HEALTH_PING_TIMEOUT_MS,
-    );
+  if (pingEnabled && !pinged) {
+    const failure = await ping();
     if (failure !== undefined) return session.down({ ...details, reason: failure });
   }
   return session.up(details);

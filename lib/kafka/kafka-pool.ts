@@ -260,7 +260,10 @@ export class KafkaPool {
       !pingedSince &&
       (failure.kind === 'connection' || failure.kind === 'timeout' || failure.kind === 'auth')
     ) {
-      return down(`last send failed (${failure.kind}) ${failure.agoMs}ms ago`);
+      return {
+        ...down(`last send failed (${failure.kind}) ${failure.agoMs}ms ago`),
+        pingClears: true,
+      };
     }
     const failed = consumers.filter((c) => c.state === 'failed').map((c) => c.groupId);
     if (failed.length > 0) return down(`consumer crash loop: ${failed.join(', ')}`);

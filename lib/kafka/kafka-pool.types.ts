@@ -36,6 +36,11 @@ export interface KafkaHealth {
   healthy: boolean;
   /** Why not healthy. Never holds hosts, users or credentials. */
   reason?: string;
+  /**
+   * Down only because of a past failed send that a successful `ping()` clears. The health
+   * indicators ping in that case: a pool taken out of rotation gets no sends that could clear it.
+   */
+  pingClears?: boolean;
   details: {
     pool: string;
     state: KafkaPoolState;

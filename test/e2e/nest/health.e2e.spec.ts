@@ -2,7 +2,14 @@ import { Controller, Get, type INestApplication, Query } from '@nestjs/common';
 import { HealthCheck, HealthCheckService, TerminusModule } from '@nestjs/terminus';
 import { Test } from '@nestjs/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { KafkaHealthIndicator, MqPoolModule, RabbitMqHealthIndicator } from '../../../lib/index.js';
+import {
+  getPoolToken,
+  KafkaHealthIndicator,
+  type KafkaPool,
+  MqPoolModule,
+  RabbitMqHealthIndicator,
+  SendTimeoutError,
+} from '../../../lib/index.js';
 import {
   amqpUrl,
   amqpUrlVia,
@@ -11,6 +18,7 @@ import {
   closedPort,
   kafkaBrokers,
   memoryLogger,
+  unique,
   waitFor,
 } from './support/e2e-support.js';
 
@@ -62,6 +70,12 @@ beforeAll(async () => {
         name: 'proxied',
         rabbitmq: { url: amqpUrlVia(proxy.port), heartbeatSeconds: 0, confirmTimeoutMs: 1_000 },
         shutdown: { drainTimeoutMs: 2_000 },
+        ...quiet,
+      }),
+      // Sends that cannot be acknowledged in time (1 ms): a failed send on a working broker.
+      MqPoolModule.forRoot({
+        name: 'hasty',
+        kafka: { brokers: kafkaBrokers(), sendTimeoutMs: 1 },
         ...quiet,
       }),
       MqPoolModule.forRoot({
@@ -130,6 +144,23 @@ describe('health indicators against real brokers', () => {
     expect(res.status).toBe(503);
     expect(res.body).toMatch(/ping (timed out|failed)/);
     expect(res.ms).toBeLessThan(500 + 400);
+  });
+
+  it('after a failed Kafka send, readiness comes back through the ping alone (a pool out of rotation gets no sends)', async () => {
+    await waitFor(
+      async () => (await check('/health/kafka?pool=hasty')).status === 200,
+      20_000,
+      'kafka up',
+    );
+    const kafka = app.get<KafkaPool>(getPoolToken('kafka', 'hasty'));
+    const failed = await kafka
+      .send({ topic: unique('e2e-health-timeout'), messages: [{ value: 'x' }] })
+      .catch((e: unknown) => e);
+    expect(failed).toBeInstanceOf(SendTimeoutError);
+    expect(kafka.health()).toMatchObject({ healthy: false, pingClears: true });
+    const res = await check('/health/kafka?pool=hasty');
+    expect(res.status, res.body).toBe(200);
+    expect(kafka.health().healthy).toBe(true);
   });
 
   it('an unknown pool name is a programming error, reported as such', async () => {

@@ -60,6 +60,52 @@ describe('pool readiness check', () => {
     expect(pinged).toBe(false);
   });
 
+  it('a pool down only for a past failure (pingClears) is re-checked by one ping', async () => {
+    let cleared = false;
+    let pings = 0;
+    const latched: HealthCheckablePool = {
+      health: () =>
+        cleared
+          ? { healthy: true, details: {} }
+          : { healthy: false, reason: 'last send failed (timeout)', pingClears: true, details: {} },
+      ping: async () => {
+        pings++;
+        cleared = true;
+      },
+    };
+    const r = await checkPoolHealth(indicators, new MqPoolReadiness(), 'mq', latched, undefined);
+    expect(r.mq?.status).toBe('up');
+    expect(pings).toBe(1);
+
+    const stillDown: HealthCheckablePool = {
+      health: () => ({
+        healthy: false,
+        reason: 'last send failed (connection)',
+        pingClears: true,
+        details: {},
+      }),
+      ping: async () => {
+        throw Object.assign(new Error('x'), { code: 'ECONNREFUSED' });
+      },
+    };
+    const down = await checkPoolHealth(
+      indicators,
+      new MqPoolReadiness(),
+      'mq',
+      stillDown,
+      undefined,
+    );
+    expect(down.mq).toMatchObject({
+      status: 'down',
+      reason: 'last send failed (connection); ping failed (ECONNREFUSED)',
+    });
+    // ping: false means no I/O: the state decides.
+    const noPing = await checkPoolHealth(indicators, new MqPoolReadiness(), 'mq', stillDown, {
+      ping: false,
+    });
+    expect(noPing.mq?.status).toBe('down');
+  });
+
   it('is down within the timeout when the ping hangs, even if the ping ignores its deadline', async () => {
     const started = Date.now();
     const r = await checkPoolHealth(
