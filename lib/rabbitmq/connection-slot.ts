@@ -49,7 +49,11 @@ export class ConnectionSlot {
   lastError: Error | undefined;
   /** Connect attempts made, all time. */
   attempts = 0;
+  /** Consecutive failed connects, and connections lost before they proved stable (see lost()). */
   private failures = 0;
+  private upAt = 0;
+  /** The last connection dropped before it proved stable: siblings coming up do not wake this slot. */
+  private flapping = false;
   private everUp = false;
   private urlIndex: number;
   private timer: TimerHandle | undefined;
@@ -71,9 +75,13 @@ export class ConnectionSlot {
     if (this.state === 'idle') void this.connect();
   }
 
-  /** A sibling just connected: the broker is likely back, so skip the rest of this slot's backoff. */
+  /**
+   * A sibling just connected: the broker is likely back, so skip the rest of this slot's backoff —
+   * unless this slot's connections keep dropping right after they open, which waking would turn
+   * into a reconnect loop.
+   */
   wake(): void {
-    if (this.state !== 'backoff') return;
+    if (this.state !== 'backoff' || this.flapping) return;
     this.clearTimer();
     void this.connect();
   }
@@ -120,14 +128,16 @@ export class ConnectionSlot {
       return;
     }
     if ((this.state as SlotState) === 'closed') {
-      model.close().catch(() => undefined);
+      discard(model);
       return;
     }
     this.attach(model);
     this.model = model;
     this.watchSilence(model);
     this.generation++;
-    this.failures = 0;
+    // `failures` is reset only once this connection proved stable (lost() decides): a broker or load
+    // balancer that accepts connections and drops them at once must not get a reconnect every 100 ms.
+    this.upAt = this.deps.clock.now();
     this.state = 'up';
     if (this.everUp) this.deps.metrics.reconnect(this.role, 'success');
     this.everUp = true;
@@ -155,7 +165,7 @@ export class ConnectionSlot {
     const pending = amqp.connect(target.toString(), socketOptions);
     // amqplib's socket timeout covers silence, not a slow trickle: bound the whole attempt too.
     return withDeadline(pending, options.connectTimeoutMs, clock, () => {
-      pending.then((late) => late.close().catch(() => undefined)).catch(() => undefined);
+      pending.then(discard, () => undefined);
       return new Error(`connect timed out after ${options.connectTimeoutMs}ms`);
     });
   }
@@ -201,6 +211,9 @@ export class ConnectionSlot {
     this.stopWatchdog();
     this.blocked = false;
     this.lastError = cause;
+    // Stable = it outlived the longest reconnect delay; a shorter life counts as one more failure.
+    this.flapping = this.deps.clock.now() - this.upAt < this.deps.options.reconnect.maxDelayMs;
+    this.failures = this.flapping ? this.failures + 1 : 0;
     this.deps.logger.warn('RabbitMQ connection lost', {
       connection: this.name,
       error: errorMessage(cause),
@@ -275,6 +288,16 @@ export class ConnectionSlot {
     if (this.timer !== undefined) this.deps.clock.clearTimeout(this.timer);
     this.timer = undefined;
   }
+}
+
+/**
+ * Closes a connection nobody will use (it opened after its deadline, or after the slot closed). It
+ * has no listeners yet: without an 'error' listener, a socket failure during the close ("Unexpected
+ * close") would be an unhandled 'error' event and crash the process.
+ */
+function discard(model: ChannelModel): void {
+  model.on('error', () => undefined);
+  model.close().catch(() => undefined);
 }
 
 /** The TCP/TLS socket under an amqplib connection (not in amqplib's types; absent means no watchdog). */
