@@ -55,4 +55,32 @@ describe('RabbitMqPool reconnect backoff when connections keep dropping right af
     await pool.close();
     console.log(`[reconnect-backoff] ${flapUps} reconnects in 4 s of drops`);
   });
+
+  it('a connection that opens after its deadline is discarded safely even when the link dies during its close', async () => {
+    // Broker → client bytes 500 ms late: the handshake outlives connectTimeoutMs (1 s), the late
+    // connection completes at ~1.5-2 s and is closed; cutting the link then made amqplib emit
+    // 'error' ("Unexpected close") on a connection nobody listened to: an uncaught exception.
+    for (const cutAtMs of [1_600, 1_750, 1_900]) {
+      const slow = await FaultProxy.start({
+        upstreamPort: Number(new URL(amqpUrl()).port || 5672),
+      });
+      slow.latency(500, { direction: 'toClient' });
+      const pool = new RabbitMqPool(
+        {
+          url: slow.urlFor(amqpUrl()),
+          connections: 1,
+          consumerConnections: 0,
+          connectTimeoutMs: 1_000,
+          reconnect: { initialDelayMs: 5_000, maxDelayMs: 5_000 },
+        },
+        { name: 'late', logger: testLogger() },
+      );
+      void pool.start().catch(() => undefined);
+      await sleep(cutAtMs);
+      slow.reset();
+      await sleep(1_000);
+      await pool.close();
+      await slow.close();
+    }
+  });
 });
