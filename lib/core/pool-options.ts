@@ -24,7 +24,12 @@ export interface PoolOptions {
   lifetimeJitter?: number;
   /** `factory.validate()` runs on borrow only for a resource idle at least this long, in ms. Default 1000. */
   validateAfterIdleMs?: number;
-  /** A lease held longer than this is reported once as a leak (event, log, metric), in ms. 0 = off. Default 0. */
+  /**
+   * A lease held longer than this is reported once as a leak (event, log, metric), in ms. 0 = off.
+   * Default 0. Lease times come from a millisecond clock cached per event-loop turn (no clock read
+   * per acquire), so a turn that blocks the loop for X ms can make a report up to X ms early: pick
+   * a threshold well above your longest turns (seconds, not milliseconds).
+   */
   leakDetectionMs?: number;
   /**
    * With leak detection on, capture the stack of each `acquire()` so a leak report names its

@@ -29,6 +29,11 @@ export interface AcquireOptions {
   timeoutMs?: number;
 }
 
+/** A per-call `timeoutMs` the pool accepts (checked on the fast path too, so a bad one never passes unnoticed). */
+function isValidTimeout(t: unknown): t is number {
+  return typeof t === 'number' && t > 0 && t <= MAX_TIMER_MS;
+}
+
 const PoolState = { Open: 0, Draining: 1, Closed: 2 } as const;
 type PoolState = (typeof PoolState)[keyof typeof PoolState];
 
@@ -193,7 +198,9 @@ export class Pool<T> {
         if (
           (this.validateFn === undefined ||
             this.time.now() - entry.idleSince < this.validateAfterIdleMs) &&
-          (options === undefined || options.signal === undefined || !options.signal.aborted)
+          (options === undefined ||
+            ((options.timeoutMs === undefined || isValidTimeout(options.timeoutMs)) &&
+              (options.signal === undefined || !options.signal.aborted)))
         ) {
           this.idle.pop();
           return Promise.resolve(this.leaseOut(entry, site, 0));
@@ -364,7 +371,7 @@ export class Pool<T> {
     let timeoutMs = this.acquireTimeoutMs;
     if (options?.timeoutMs !== undefined) {
       const t = options.timeoutMs;
-      if (typeof t !== 'number' || !(t > 0) || t > MAX_TIMER_MS) {
+      if (!isValidTimeout(t)) {
         return Promise.reject(
           new InvalidPoolOptionsError(
             'timeoutMs',
@@ -405,7 +412,10 @@ export class Pool<T> {
       );
     }
 
-    const now = this.time.now();
+    // A real reading: the cached one lags by the current event-loop turn, which would shorten the
+    // wait (the shared deadline timer compares against exact time). A waiter allocates a promise
+    // anyway; one clock read more does not matter here.
+    const now = this.time.exact();
     const isDefault = timeoutMs === this.acquireTimeoutMs;
     const waiter = new PendingAcquire<T>(
       this.owner,
@@ -762,8 +772,12 @@ export class Pool<T> {
           { error },
         );
       void this.destroyEntry(entry, ok ? (entry.retireReason ?? 'drain') : 'invalid', error);
-      // Its caller was first in line: it keeps its turn (with its own timer).
-      if (!waiter.settled && this.state === PoolState.Open) this.waiters.unshift(waiter);
+      // Its caller was first in line: it keeps its turn (with its own timer). A drain started
+      // meanwhile (by a listener of the destroy above, say) could not see it: reject it here.
+      if (!waiter.settled) {
+        if (this.state === PoolState.Open) this.waiters.unshift(waiter);
+        else this.rejectClosed(waiter);
+      }
     }
     this.dispatch();
   }

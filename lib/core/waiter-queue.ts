@@ -9,6 +9,8 @@ export class WaiterQueue<T> {
   private items: (PendingAcquire<T> | undefined)[] = [];
   private head = 0;
   length = 0;
+  /** Waiters marked gone but still in `items` (past `head`). */
+  private gone = 0;
 
   push(waiter: PendingAcquire<T>): void {
     waiter.queued = true;
@@ -29,6 +31,7 @@ export class WaiterQueue<T> {
     while (this.head < items.length) {
       const waiter = items[this.head];
       items[this.head++] = undefined;
+      if (waiter !== undefined && !waiter.queued) this.gone--;
       if (waiter !== undefined && waiter.queued) {
         waiter.queued = false;
         if (--this.length === 0) this.reset();
@@ -44,6 +47,10 @@ export class WaiterQueue<T> {
     if (!waiter.queued) return;
     waiter.queued = false;
     if (--this.length === 0) this.reset();
+    // While nobody is served (broker down, pool saturated) `shift()` never runs to skip them, and
+    // callers keep arriving: without this, every timed-out waiter (its promise, error and stack)
+    // would stay here, and the deadline scan would walk them all. Amortised O(1).
+    else if (++this.gone >= 1024 && this.gone >= this.length) this.dropGone();
   }
 
   /** Visits queued waiters from the oldest while `visit` returns true. */
@@ -61,9 +68,22 @@ export class WaiterQueue<T> {
     this.head = 0;
   }
 
+  /** Keeps only the waiters still queued, in order. */
+  private dropGone(): void {
+    const kept: PendingAcquire<T>[] = [];
+    for (let i = this.head; i < this.items.length; i++) {
+      const waiter = this.items[i];
+      if (waiter !== undefined && waiter.queued) kept.push(waiter);
+    }
+    this.items = kept;
+    this.head = 0;
+    this.gone = 0;
+  }
+
   /** Nothing queued: drop the skipped leftovers so the array does not grow without bound. */
   private reset(): void {
     this.items = [];
     this.head = 0;
+    this.gone = 0;
   }
 }
