@@ -117,8 +117,16 @@ export class ChannelFactory implements ResourceFactory<PooledChannel> {
         error: errorMessage(error),
       });
     });
-    // The connection may have died during the handshake without us seeing the channel's close.
+    // The connection may have died during the handshake without us seeing the channel's close. The
+    // pool does not know this channel yet (a retire() would be ignored), so returning it would put
+    // a dead channel in the idle stack: fail the create instead (the pool backs off and retries).
     if (slot.generation !== generation || !slot.isUp) this.dead(pc, slot.lastError);
+    if (pc.closed) {
+      throw new ConnectionUnavailableError(
+        'the connection was lost while a channel was being opened',
+        pc.closeReason,
+      );
+    }
     return pc;
   }
 
