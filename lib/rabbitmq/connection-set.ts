@@ -135,8 +135,9 @@ export class ConnectionSet {
     };
   }
 
-  async close(): Promise<void> {
-    await Promise.all(this.slots.map((s) => s.close()));
+  /** Closes every connection, each within `connectTimeoutMs` and by `untilAt` (clock time) if given. */
+  async close(untilAt?: number): Promise<void> {
+    await Promise.all(this.slots.map((s) => s.close(untilAt)));
     this.notifyChange();
   }
 }

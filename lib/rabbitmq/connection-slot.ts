@@ -86,7 +86,11 @@ export class ConnectionSlot {
     void this.connect();
   }
 
-  async close(): Promise<void> {
+  /**
+   * Closes the connection within `connectTimeoutMs`, and by `untilAt` (clock time) when given. A
+   * broker that does not answer the close in time gets its socket destroyed: nothing is left open.
+   */
+  async close(untilAt?: number): Promise<void> {
     if (this.state === 'closed') return;
     const model = this.model;
     this.state = 'closed';
@@ -94,12 +98,17 @@ export class ConnectionSlot {
     this.clearTimer();
     this.stopWatchdog();
     if (model) {
+      const { connectTimeoutMs } = this.deps.options;
+      const limitMs =
+        untilAt === undefined
+          ? connectTimeoutMs
+          : Math.max(0, Math.min(connectTimeoutMs, untilAt - this.deps.clock.now()));
       await withDeadline(
         model.close(),
-        this.deps.options.connectTimeoutMs,
+        limitMs,
         this.deps.clock,
-        () => new Error(`connection.close timed out after ${this.deps.options.connectTimeoutMs}ms`),
-      ).catch(() => undefined);
+        () => new Error(`connection.close timed out after ${limitMs}ms`),
+      ).catch(() => socketOf(model)?.destroy(new Error('connection.close timed out')));
     }
   }
 

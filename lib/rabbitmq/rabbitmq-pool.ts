@@ -415,21 +415,40 @@ export class RabbitMqPool {
     this.logger.info('RabbitMQ pool draining', { pool: this.name, deadlineMs, ...before });
     if (this.state !== 'closed') this.state = 'draining';
 
+    // Steps that talk to the broker (cancel, channel and connection close) each have their own
+    // timeout; on an unresponsive broker several in a row would overrun the budget, so each is also
+    // cut at what is left of it (the RPC may go on in the background; the connections are torn down).
+    const endAt = startedAt + deadlineMs;
+    let cut = false;
+    const within = async (work: Promise<unknown>, untilAt: number): Promise<void> => {
+      const done = await withDeadline(
+        work.then(
+          () => true,
+          () => true,
+        ),
+        Math.max(0, untilAt - this.clock.now()),
+        this.clock,
+        () => new Error('drain step cut at the deadline'),
+      ).catch(() => false);
+      if (!done) cut = true;
+    };
+
     const channelsDrained = this.pool.drain(deadlineMs);
     const consumers = [...this.consumers];
-    await Promise.all(consumers.map((c) => c.stopDeliveries()));
+    await within(Promise.all(consumers.map((c) => c.stopDeliveries())), deadlineAt);
     const stillRunning = await Promise.all(consumers.map((c) => c.whenIdle(deadlineAt)));
     const handlersAtDeadline = stillRunning.reduce((a, b) => a + b, 0);
     const lane = await this.lane.drain(deadlineAt);
     const channels = await channelsDrained;
-    await Promise.all(consumers.map((c) => c.closeChannel()));
-    await this.connections.close();
+    await within(Promise.all(consumers.map((c) => c.closeChannel())), endAt);
+    await this.connections.close(endAt);
     this.state = 'closed';
 
     const after = this.stats();
     const report: RabbitMqDrainReport = {
       durationMs: this.clock.now() - startedAt,
       timedOut:
+        cut ||
         handlersAtDeadline > 0 ||
         lane.unconfirmedAtDeadline > 0 ||
         lane.waitingAtDeadline > 0 ||

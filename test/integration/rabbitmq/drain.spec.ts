@@ -1,7 +1,9 @@
+import { Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PoolClosedError } from '../../../lib/core/errors/pool-closed.error.js';
 import { RabbitMqPool } from '../../../lib/rabbitmq/index.js';
 import { amqpUrl } from '../../support/broker-env.js';
+import { FaultProxy } from '../../support/fault-proxy.js';
 import {
   TestQueues,
   eventually,
@@ -110,5 +112,39 @@ describe('RabbitMqPool drain (real broker)', () => {
     expect(await eventually(async () => (await queueDepth(queues.admin, q)) === 1, 5_000)).toBe(
       true,
     );
+  });
+
+  it('keeps to its deadline when the broker stops answering, and leaves no connection open', async () => {
+    const proxy = await FaultProxy.start({ upstreamPort: Number(new URL(amqpUrl()).port || 5672) });
+    try {
+      const pool = new RabbitMqPool(
+        {
+          url: proxy.urlFor(amqpUrl()),
+          acquireTimeoutMs: 5_000,
+          connectTimeoutMs: 5_000,
+          heartbeatSeconds: 0,
+        },
+        { name: 'drain-frozen', logger: testLogger() },
+      );
+      await pool.start();
+      const q = await freshQueue();
+      await pool.consume(q, async () => undefined);
+      await pool.sendToQueue(q, 'warm');
+      proxy.blackhole(); // bytes swallowed both ways, nothing closed: every RPC waits forever
+      const started = Date.now();
+      const report = await pool.drain(1_000);
+      const tookMs = Date.now() - started;
+      // Before: cancel, channel close and connection close each waited their own 5 s timeout.
+      expect(tookMs).toBeLessThan(1_600);
+      expect(report.timedOut).toBe(true);
+      // The pool's own sockets to the proxy are gone (the proxy itself swallows their FIN).
+      const openToProxy = (): number =>
+        (process as unknown as { _getActiveHandles(): unknown[] })
+          ._getActiveHandles()
+          .filter((h) => h instanceof Socket && h.remotePort === proxy.port && !h.destroyed).length;
+      expect(await eventually(() => openToProxy() === 0, 3_000)).toBe(true);
+    } finally {
+      await proxy.close();
+    }
   });
 });
