@@ -13,8 +13,14 @@ export interface LaneHooks {
   readonly confirmTimeoutMs: number;
   /** The broker answered (`error` null = ack) or the channel closed under the job. */
   confirmed(job: PublishJob, error: Error | null, from: LaneChannel): void;
-  /** `publish` threw synchronously (channel already closing): the job was not written. */
+  /** `publish` threw synchronously because the channel is closed or closing: the job was not written. */
   notWritten(job: PublishJob, error: unknown, from: LaneChannel): void;
+  /**
+   * `publish` threw synchronously on a live channel: amqplib refused to encode the message (a
+   * TypeError/RangeError for a bad property or an oversized header table). Nothing was written, the
+   * channel is fine, and every channel would refuse it the same way.
+   */
+  invalid(job: PublishJob, error: unknown): void;
   timedOut(job: PublishJob): void;
   /** Room for more publishes on this channel (a confirm or a write-buffer drain). */
   capacity(from: LaneChannel): void;
@@ -27,6 +33,16 @@ const NACK_MESSAGE = 'message nacked';
 
 export function isNack(error: Error): boolean {
   return error.message === NACK_MESSAGE;
+}
+
+/**
+ * Whether a synchronous throw of `publish` says the channel (or its connection) is closed or closing:
+ * amqplib then throws its IllegalOperationError ("Channel closed", "Connection closing"…). Recognised by
+ * name, since amqplib's package exports do not expose the class. Anything else (TypeError, RangeError
+ * while encoding the properties) is about the message, not the channel.
+ */
+export function isClosedChannelError(error: unknown): boolean {
+  return error instanceof Error && error.name === 'IllegalOperationError';
 }
 
 /**
@@ -71,15 +87,38 @@ export class LaneChannel {
   private head = 0;
   private tail = 0;
   private timer: TimerHandle | undefined;
-  private readonly returns = new Map<string, PublishJob>();
+  /**
+   * In-flight mandatory jobs by messageId. messageIds are the caller's and need not be unique, so an id
+   * maps to one job or, when several with that id are in flight, to them in send order.
+   */
+  private readonly returns = new Map<string, PublishJob | PublishJob[]>();
+  private readonly offClose: () => void;
   private readonly onDrain = (): void => {
     this.writable = true;
     this.hooks.capacity(this);
   };
   private readonly onReturn = (msg: Message): void => {
     const id = msg.properties.messageId as unknown;
-    const job = typeof id === 'string' ? this.returns.get(id) : undefined;
-    if (!job) return;
+    const entry = typeof id === 'string' ? this.returns.get(id) : undefined;
+    if (entry === undefined) return;
+    let job: PublishJob | undefined;
+    if (!Array.isArray(entry)) job = entry;
+    else {
+      // The broker returns in publish order, but acks may come out of order (an unroutable publish is
+      // acked at once, a routed persistent one only once stored): the earliest same-id job may be a
+      // routed one still awaiting its ack. So take the earliest not yet returned whose exchange, routing
+      // key and size match what came back.
+      const { exchange, routingKey } = msg.fields;
+      const size = msg.content.length;
+      job = entry.find(
+        (j) =>
+          j.returned === undefined &&
+          j.exchange === exchange &&
+          j.routingKey === routingKey &&
+          j.body.length === size,
+      );
+      if (!job) return;
+    }
     job.returned = new UnroutableMessageError(
       msg.fields.exchange,
       msg.fields.routingKey,
@@ -97,7 +136,7 @@ export class LaneChannel {
     this.ch = this.pc.channel;
     this.ch.on('drain', this.onDrain);
     this.ch.on('return', this.onReturn);
-    this.pc.onClose((reason) => this.die(reason));
+    this.offClose = this.pc.onClose((reason) => this.die(reason));
   }
 
   get ready(): boolean {
@@ -113,7 +152,11 @@ export class LaneChannel {
   send(job: PublishJob): void {
     job.attempts++;
     job.sentAt = this.hooks.now();
-    if (job.mandatory) this.returns.set(job.messageId, job);
+    if (job.mandatory) {
+      // A return of an earlier attempt (on a channel that then died) says nothing about this one.
+      job.returned = undefined;
+      this.trackReturn(job);
+    }
     let writable: boolean;
     try {
       writable = this.ch.publish(
@@ -124,9 +167,14 @@ export class LaneChannel {
         (err: Error | null) => this.settle(job, err),
       );
     } catch (error) {
-      if (job.mandatory) this.returns.delete(job.messageId);
-      this.die(error instanceof Error ? error : undefined);
-      this.hooks.notWritten(job, error, this);
+      if (job.mandatory) this.untrackReturn(job);
+      if (isClosedChannelError(error) || this.pc.closed) {
+        this.die(error as Error);
+        this.hooks.notWritten(job, error, this);
+      } else {
+        // The message, not the channel: retrying it would throw again, on every channel, forever.
+        this.hooks.invalid(job, error);
+      }
       return;
     }
     job.written = true;
@@ -136,7 +184,7 @@ export class LaneChannel {
     if (!writable) this.writable = false;
   }
 
-  /** Stops using the channel and hands the lease back (the pool destroys it if it is dead). */
+  /** Stops using the channel and hands the lease back: released if alive, destroyed if dead. */
   release(): void {
     if (this.released) return;
     this.released = true;
@@ -145,12 +193,20 @@ export class LaneChannel {
     this.rotateTimer = undefined;
     this.ch.off('drain', this.onDrain);
     this.ch.off('return', this.onReturn);
-    this.lease.release();
+    this.offClose();
+    if (this.dead || !this.pc.alive) {
+      // Not release(): the lane hears of a close before the pool does (the pool retires the channel
+      // only after the close listeners ran), so a released dead channel would go back as idle and be
+      // handed to the next acquire() as a closed channel.
+      void this.lease.destroy(this.pc.closeReason).catch(() => undefined);
+    } else {
+      this.lease.release();
+    }
   }
 
   private settle(job: PublishJob, err: Error | null): void {
     this.inFlight--;
-    if (job.mandatory) this.returns.delete(job.messageId);
+    if (job.mandatory) this.untrackReturn(job);
     if (err !== null && !isNack(err)) this.die(this.pc.closeReason ?? err);
     if (!job.settled) this.hooks.confirmed(job, err, this);
     // Drop settled jobs from the front so confirmed bodies are not retained until the next timeout check.
@@ -178,6 +234,24 @@ export class LaneChannel {
     this.head = 0;
     this.tail = 0;
     if (!this.released) this.hooks.died(this, reason);
+  }
+
+  private trackReturn(job: PublishJob): void {
+    const entry = this.returns.get(job.messageId);
+    if (entry === undefined) this.returns.set(job.messageId, job);
+    else if (Array.isArray(entry)) entry.push(job);
+    else this.returns.set(job.messageId, [entry, job]);
+  }
+
+  /** Forgets exactly `job`, not whichever job last used its messageId. */
+  private untrackReturn(job: PublishJob): void {
+    const entry = this.returns.get(job.messageId);
+    if (entry === job) this.returns.delete(job.messageId);
+    else if (Array.isArray(entry)) {
+      const i = entry.indexOf(job);
+      if (i >= 0) entry.splice(i, 1);
+      if (entry.length === 0) this.returns.delete(job.messageId);
+    }
   }
 
   private arm(oldestSentAt: number): void {

@@ -1,6 +1,8 @@
 import type { ConfirmChannel } from 'amqplib';
 import type { ConnectionSlot } from './connection-slot.js';
 
+const noop = (): void => undefined;
+
 /**
  * The resource the channel pool holds: a confirm channel plus what is needed to know it is dead
  * without I/O. States: open -> closed (terminal). `closed` flips on the channel's own 'close' event or
@@ -25,9 +27,21 @@ export class PooledChannel {
     return !this.closed && this.slot.isUp && this.slot.generation === this.connectionGeneration;
   }
 
-  onClose(listener: (reason: Error | undefined) => void): void {
-    if (this.closed) listener(this.closeReason);
-    else this.closeListeners.push(listener);
+  /**
+   * Runs `listener` once when the channel closes (now if it is closed). Returns its unsubscribe: a
+   * holder that lets go of a live channel (a rotated publishing channel) must remove its listener, or
+   * every holder would stay reachable from the channel for its whole life.
+   */
+  onClose(listener: (reason: Error | undefined) => void): () => void {
+    if (this.closed) {
+      listener(this.closeReason);
+      return noop;
+    }
+    this.closeListeners.push(listener);
+    return () => {
+      const i = this.closeListeners.indexOf(listener);
+      if (i >= 0) this.closeListeners.splice(i, 1);
+    };
   }
 
   /** Idempotent. Returns true the first time. */

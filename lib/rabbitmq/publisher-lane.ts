@@ -59,7 +59,10 @@ export interface PublisherLaneStats {
 export interface LaneDrainReport {
   /** Publishes still unconfirmed at the deadline (they fail with PublishUnconfirmedError, never succeed). */
   unconfirmedAtDeadline: number;
-  /** Publishes still waiting for a channel at the deadline (rejected with PoolClosedError). */
+  /**
+   * Publishes still waiting for a channel at the deadline: rejected with PoolClosedError, or with
+   * PublishUnconfirmedError for a retry whose first write may have reached the broker.
+   */
   waitingAtDeadline: number;
 }
 
@@ -232,18 +235,35 @@ export class PublisherLane implements LaneHooks {
     return report;
   }
 
+  /**
+   * Pumps waiting publishes onto ready channels. For whoever learns that channels may have become
+   * usable without a confirm or a new channel telling the lane: a connection unblocked or back up.
+   */
+  wake(): void {
+    if (this.state !== 'closed' && this.waitingCount > 0) this.pump();
+  }
+
   /** Rejects waiting publishes and hands every channel back. In-flight ones fail when their channel closes. */
   close(): void {
     if (this.state === 'closed') return;
     this.state = 'closed';
     this.clearRetry();
-    for (let i = this.queueHead; i < this.queue.length; i++) {
-      const job = this.queue[i] as PublishJob;
-      if (!job.settled) this.fail(job, new PoolClosedError(this.deps.name, 'closed'), 'closed');
-    }
+    const queue = this.queue;
+    const head = this.queueHead;
     this.queue = [];
     this.queueHead = 0;
     this.waitingCount = 0;
+    for (let i = head; i < queue.length; i++) {
+      const job = queue[i] as PublishJob;
+      if (job.settled || job.waitTimer === undefined) continue;
+      this.clock.clearTimeout(job.waitTimer);
+      job.waitTimer = undefined;
+      if (job.onAbort) job.signal?.removeEventListener('abort', job.onAbort);
+      job.onAbort = undefined;
+      // A waiting retry may have reached the broker on its first write: not a plain "pool closed".
+      const closed = new PoolClosedError(this.deps.name, 'closed');
+      this.fail(job, this.unknownOutcome(job, closed), 'closed');
+    }
     const channels = [...this.channels, ...this.retiring];
     this.channels = [];
     this.retiring = [];
@@ -298,6 +318,11 @@ export class PublisherLane implements LaneHooks {
     this.retryOrFail(job, error);
   }
 
+  invalid(job: PublishJob, error: unknown): void {
+    job.attempts--;
+    this.fail(job, this.unknownOutcome(job, error), 'invalid');
+  }
+
   timedOut(job: PublishJob): void {
     this.fail(job, new ConfirmTimeoutError(this.confirmTimeoutMs, job.messageId), 'timeout');
   }
@@ -321,7 +346,8 @@ export class PublisherLane implements LaneHooks {
       inFlight: from.inFlight,
       reason: reason ? errorMessage(reason) : 'connection lost',
     });
-    // Its lease goes back now; the pool already retired the resource, so it is destroyed, not reused.
+    // Its lease ends now: release() destroys a dead channel (the pool has not retired it yet, so a plain
+    // release would put it back as idle).
     from.release();
     this.replenish();
   }
@@ -424,7 +450,11 @@ export class PublisherLane implements LaneHooks {
       : error;
   }
 
-  /** Marks a queued job as gone (it stays in the array and is skipped by the pump). */
+  /**
+   * Marks a queued job as gone. It stays in the array, skipped by the pump, until the array is reset
+   * (nobody waiting) or compacted (mostly gone jobs): with no channel the pump never runs, and expired
+   * jobs must not keep their bodies alive.
+   */
   private leaveQueue(job: PublishJob): void {
     if (job.waitTimer !== undefined) this.clock.clearTimeout(job.waitTimer);
     job.waitTimer = undefined;
@@ -432,6 +462,22 @@ export class PublisherLane implements LaneHooks {
     if (job.onAbort) job.signal?.removeEventListener('abort', job.onAbort);
     job.onAbort = undefined;
     this.waitingCount--;
+    const span = this.queue.length - this.queueHead;
+    if (this.waitingCount === 0) {
+      if (this.queue.length > 0) {
+        this.queue = [];
+        this.queueHead = 0;
+      }
+    } else if (span > 64 && span > 4 * this.waitingCount) {
+      // Amortised O(1): at least 3/4 of the compacted span is dropped.
+      const live: PublishJob[] = [];
+      for (let i = this.queueHead; i < this.queue.length; i++) {
+        const j = this.queue[i] as PublishJob;
+        if (!j.settled && j.waitTimer !== undefined) live.push(j);
+      }
+      this.queue = live;
+      this.queueHead = 0;
+    }
   }
 
   private pump(): void {

@@ -1,0 +1,407 @@
+import { EventEmitter } from 'node:events';
+import type { ConfirmChannel, Message } from 'amqplib';
+import { describe, expect, it } from 'vitest';
+
+import { AcquireTimeoutError } from '../../../lib/core/errors/acquire-timeout.error.js';
+import { PoolClosedError } from '../../../lib/core/errors/pool-closed.error.js';
+import type { Lease } from '../../../lib/core/lease.js';
+import { NOOP_LOGGER } from '../../../lib/core/logger.js';
+import type { ConnectionSlot } from '../../../lib/rabbitmq/connection-slot.js';
+import { PublishUnconfirmedError } from '../../../lib/rabbitmq/errors/publish-unconfirmed.error.js';
+import { UnroutableMessageError } from '../../../lib/rabbitmq/errors/unroutable-message.error.js';
+import { PooledChannel } from '../../../lib/rabbitmq/pooled-channel.js';
+import { PublisherLane } from '../../../lib/rabbitmq/publisher-lane.js';
+import {
+  NOOP_RABBITMQ_METRICS,
+  type PublishErrorReason,
+} from '../../../lib/rabbitmq/rabbitmq-metrics.js';
+import { FakeClock, flush } from '../core/support/fake-clock.js';
+
+/**
+ * How the lane treats its channels and its queue, on fake time with stand-in channels: what a dead
+ * channel's lease becomes, what a synchronous throw of `publish` means, basic.return matching, the
+ * wait queue's memory, close() errors and wake(). The real-broker side is in
+ * test/integration/rabbitmq/publish-isolation.spec.ts.
+ */
+
+type Confirm = (err: Error | null) => void;
+
+interface Sent {
+  exchange: string;
+  routingKey: string;
+  body: Buffer;
+  options: { messageId?: string; headers?: Record<string, unknown> };
+  cb: Confirm;
+}
+
+/** amqplib's error for a publish on a closed/closing channel (its class is not exported). */
+function illegalOperation(message: string): Error {
+  const error = new Error(message);
+  error.name = 'IllegalOperationError';
+  return error;
+}
+
+class FakeChannel extends EventEmitter {
+  readonly sent: Sent[] = [];
+  /** Thrown by every publish while set (amqplib after a close). */
+  throwing: Error | undefined;
+
+  publish(
+    exchange: string,
+    routingKey: string,
+    body: Buffer,
+    options: Sent['options'],
+    cb: Confirm,
+  ): boolean {
+    if (this.throwing) throw this.throwing;
+    // amqplib refuses some property values while encoding, before anything is written.
+    if (options.headers?.bad !== undefined) throw new TypeError('Unknown type to encode: symbol');
+    this.sent.push({ exchange, routingKey, body, options, cb });
+    return true;
+  }
+
+  ack(i: number): void {
+    this.sent[i]!.cb(null);
+  }
+
+  /** What amqplib does when the channel/connection goes: every unconfirmed callback gets an error. */
+  failUnconfirmed(): void {
+    for (const s of this.sent.splice(0)) s.cb(new Error('channel closed'));
+  }
+
+  /** A basic.return of sent message `i`. */
+  returnSent(i: number): void {
+    const s = this.sent[i]!;
+    const msg = {
+      content: s.body,
+      fields: {
+        exchange: s.exchange,
+        routingKey: s.routingKey,
+        replyCode: 312,
+        replyText: 'NO_ROUTE',
+      },
+      properties: { messageId: s.options.messageId },
+    } as unknown as Message;
+    this.emit('return', msg);
+  }
+}
+
+interface FakeLease extends Lease<PooledChannel> {
+  released: number;
+  destroyed: unknown[];
+}
+
+function fakeLease(pc: PooledChannel): FakeLease {
+  const lease: FakeLease = {
+    resource: pc,
+    released: 0,
+    destroyed: [],
+    release: () => {
+      lease.released++;
+    },
+    destroy: (reason?: unknown) => {
+      lease.destroyed.push(reason);
+      return Promise.resolve();
+    },
+    [Symbol.asyncDispose]: () => Promise.resolve(),
+  };
+  return lease;
+}
+
+function rig(opts: { timeoutMs?: number; rotateAfterMs?: number; publishChannels?: number } = {}) {
+  const clock = new FakeClock();
+  const slot = { blocked: false, isUp: true, generation: 1 } as unknown as ConnectionSlot & {
+    blocked: boolean;
+  };
+  const pending: Array<(lease: FakeLease) => void> = [];
+  const errors: PublishErrorReason[] = [];
+  const lane = new PublisherLane({
+    name: 'test',
+    publishChannels: opts.publishChannels ?? 1,
+    maxInFlightPerChannel: 8,
+    maxWaiting: 100_000,
+    acquireTimeoutMs: opts.timeoutMs ?? 1_000,
+    confirmTimeoutMs: 60_000,
+    rotateAfterMs: opts.rotateAfterMs ?? 0,
+    backoff: { initialDelayMs: 10, maxDelayMs: 10 },
+    // Channels arrive only when the test grants them, so nothing here can loop on its own.
+    acquire: () =>
+      new Promise<Lease<PooledChannel>>((resolve) => {
+        pending.push(resolve);
+      }),
+    poolStats: () => ({
+      max: 1,
+      size: 0,
+      idle: 0,
+      leased: 0,
+      creating: 0,
+      validating: 0,
+      waiting: 0,
+      leaks: 0,
+      draining: false,
+      closed: false,
+    }),
+    lastFailure: () => undefined,
+    clock,
+    logger: NOOP_LOGGER,
+    metrics: { ...NOOP_RABBITMQ_METRICS, publishError: (reason) => errors.push(reason) },
+    random: () => 0.5,
+  });
+  const newChannel = (): PooledChannel =>
+    new PooledChannel(new FakeChannel() as unknown as ConfirmChannel, slot, 1);
+  /** Grants the lane's next acquire (a fresh channel unless `pc` is given). */
+  const grant = async (pc: PooledChannel = newChannel()) => {
+    for (let i = 0; pending.length === 0; i++) {
+      if (i > 100) throw new Error('the lane asked for no channel');
+      await flush();
+    }
+    const lease = fakeLease(pc);
+    pending.shift()!(lease);
+    await flush();
+    return { pc, ch: pc.channel as unknown as FakeChannel, lease };
+  };
+  /** The lane's first channel, after a confirmed warm-up publish (the lane asks for channels on demand). */
+  const open = async () => {
+    const warm = lane.publish('', 'q', Buffer.from('warm'));
+    const granted = await grant();
+    granted.ch.ack(0);
+    await warm;
+    granted.ch.sent.length = 0;
+    return granted;
+  };
+  return { clock, slot, lane, grant, open, pending, errors };
+}
+
+function outcomeOf(promise: Promise<void>) {
+  const out: { done: boolean; error?: unknown } = { done: false };
+  promise.then(
+    () => (out.done = true),
+    (error: unknown) => {
+      out.done = true;
+      out.error = error;
+    },
+  );
+  return out;
+}
+
+function loseConnection(pc: PooledChannel): void {
+  pc.markClosed(undefined);
+  (pc.channel as unknown as FakeChannel).failUnconfirmed();
+}
+
+const queueOf = (lane: PublisherLane) => (lane as unknown as { queue: unknown[] }).queue;
+
+describe('PublisherLane: synchronous throws of publish', () => {
+  it('a message amqplib refuses to encode fails at once with that error; the channel stays and keeps publishing', async () => {
+    const { lane, open, errors, pending } = rig();
+    const { ch, lease } = await open();
+    const bad = outcomeOf(
+      lane.publish('', 'q', 'x', { headers: { bad: Symbol('s') as unknown as string } }),
+    );
+    await flush();
+    expect(bad.error).toBeInstanceOf(TypeError);
+    expect(errors).toEqual(['invalid']);
+    // Not treated as a dead channel: no destroy, no release, no new acquire.
+    expect(lease.destroyed).toEqual([]);
+    expect(lease.released).toBe(0);
+    expect(pending).toHaveLength(0);
+    const good = outcomeOf(lane.publish('', 'q', Buffer.from('next')));
+    expect(ch.sent.map((s) => s.body.toString())).toEqual(['next']);
+    ch.ack(0);
+    await flush();
+    expect(good).toEqual({ done: true });
+    lane.close();
+  });
+
+  it('a closed-channel throw (IllegalOperationError) retries the publish on another channel and destroys the dead one', async () => {
+    const { lane, grant, open } = rig();
+    const first = await open();
+    first.ch.throwing = illegalOperation('Channel closed');
+    const outcome = outcomeOf(lane.publish('', 'q', Buffer.from('x')));
+    await flush();
+    expect(outcome.done).toBe(false);
+    expect(first.lease.destroyed).toHaveLength(1);
+    expect(first.lease.released).toBe(0);
+    const second = await grant();
+    expect(second.ch.sent).toHaveLength(1);
+    second.ch.ack(0);
+    await flush();
+    expect(outcome).toEqual({ done: true });
+    lane.close();
+  });
+});
+
+describe('PublisherLane: leases of dead channels', () => {
+  it('a publishing channel that closed is destroyed, not released back to the pool as idle', async () => {
+    const { lane, open } = rig();
+    const { pc, lease } = await open();
+    const cause = new Error('404 NOT_FOUND');
+    pc.markClosed(cause);
+    expect(lease.released).toBe(0);
+    expect(lease.destroyed).toEqual([cause]);
+    lane.close();
+  });
+
+  it('a live channel is released on close()', async () => {
+    const { lane, open } = rig();
+    const { lease } = await open();
+    lane.close();
+    expect(lease.released).toBe(1);
+    expect(lease.destroyed).toEqual([]);
+  });
+
+  it('rotating the same pooled channel again and again leaves one close listener on it', async () => {
+    const { clock, lane, grant, open } = rig({ rotateAfterMs: 100 });
+    const { pc } = await open();
+    for (let i = 0; i < 20; i++) {
+      await clock.tick(100); // rotated out (nothing in flight): released, a new lease asked for
+      await grant(pc); // the pool hands the same idle channel back
+    }
+    const listeners = (pc as unknown as { closeListeners: unknown[] }).closeListeners;
+    expect(listeners).toHaveLength(1);
+    lane.close();
+    expect(listeners).toHaveLength(0);
+  });
+});
+
+describe('PooledChannel.onClose', () => {
+  it('returns an unsubscribe', () => {
+    const pc = new PooledChannel({} as ConfirmChannel, {} as ConnectionSlot, 1);
+    const calls: string[] = [];
+    const off = pc.onClose(() => calls.push('a'));
+    pc.onClose(() => calls.push('b'));
+    off();
+    off();
+    pc.markClosed(undefined);
+    expect(calls).toEqual(['b']);
+    pc.onClose(() => calls.push('late'))();
+    expect(calls).toEqual(['b', 'late']);
+  });
+});
+
+describe('PublisherLane: mandatory returns', () => {
+  const mandatory = (id: string) => ({ mandatory: true, messageId: id });
+
+  it('two in-flight publishes with one messageId: the return fails the returned one, not the other', async () => {
+    const { lane, open } = rig();
+    const { ch } = await open();
+    const a = outcomeOf(lane.publish('', 'nowhere', Buffer.from('a'), mandatory('evt-1')));
+    const b = outcomeOf(lane.publish('', 'q', Buffer.from('b'), mandatory('evt-1')));
+    ch.returnSent(0);
+    ch.ack(0);
+    ch.ack(1);
+    await flush();
+    expect(a.error).toBeInstanceOf(UnroutableMessageError);
+    expect(b).toEqual({ done: true });
+    lane.close();
+  });
+
+  it('the return of a later same-id publish is not pinned on an earlier one still awaiting its ack', async () => {
+    const { lane, open } = rig();
+    const { ch } = await open();
+    const a = outcomeOf(lane.publish('', 'q', Buffer.from('a'), mandatory('evt-1')));
+    const b = outcomeOf(lane.publish('', 'nowhere', Buffer.from('b'), mandatory('evt-1')));
+    // Acks may come out of order: b is unroutable (returned and acked at once), a is still being stored.
+    ch.returnSent(1);
+    ch.ack(1);
+    ch.ack(0);
+    await flush();
+    expect(b.error).toBeInstanceOf(UnroutableMessageError);
+    expect(a).toEqual({ done: true });
+    lane.close();
+  });
+
+  it('a return of a first attempt does not fail the retry the broker routed', async () => {
+    const { lane, grant, open } = rig();
+    const first = await open();
+    const outcome = outcomeOf(lane.publish('', 'q', Buffer.from('x'), mandatory('evt-2')));
+    first.ch.returnSent(0); // returned (say, the queue was being re-declared)...
+    loseConnection(first.pc); // ...and the channel died before the ack: retried
+    // On another connection (the retry avoids the one that was lost).
+    const slot2 = { blocked: false, isUp: true, generation: 1 } as unknown as ConnectionSlot;
+    const second = await grant(
+      new PooledChannel(new FakeChannel() as unknown as ConfirmChannel, slot2, 1),
+    );
+    second.ch.ack(0);
+    await flush();
+    expect(outcome).toEqual({ done: true });
+    lane.close();
+  });
+});
+
+describe('PublisherLane: wait queue', () => {
+  it('publishes that expired while no channel exists are not kept (nor their bodies)', async () => {
+    const { clock, lane } = rig({ timeoutMs: 50 });
+    const outcomes = Array.from({ length: 500 }, () =>
+      outcomeOf(lane.publish('', 'q', Buffer.alloc(1_000))),
+    );
+    expect(queueOf(lane)).toHaveLength(500);
+    await clock.tick(51);
+    expect(outcomes.every((o) => o.error instanceof AcquireTimeoutError)).toBe(true);
+    expect(queueOf(lane)).toHaveLength(0);
+    lane.close();
+  });
+
+  it('is compacted when most of it expired while one long wait stays, and the long one is still written', async () => {
+    const { clock, lane, grant } = rig({ timeoutMs: 50 });
+    const long = outcomeOf(lane.publish('', 'q', Buffer.from('long'), { timeoutMs: 10_000 }));
+    for (let i = 0; i < 1_000; i++) void lane.publish('', 'q', Buffer.alloc(1_000)).catch(() => 0);
+    await clock.tick(51);
+    expect(queueOf(lane).length).toBeLessThan(100);
+    expect(lane.stats().waiting).toBe(1);
+    const { ch } = await grant();
+    expect(ch.sent.map((s) => s.body.toString())).toEqual(['long']);
+    ch.ack(0);
+    await flush();
+    expect(long).toEqual({ done: true });
+    lane.close();
+  });
+
+  it('close() rejects a waiting retry that was written before with PublishUnconfirmedError, not a plain PoolClosedError', async () => {
+    const { lane, open } = rig();
+    const { pc } = await open();
+    const retried = outcomeOf(lane.publish('', 'q', Buffer.from('x')));
+    const fresh = outcomeOf(lane.publish('', 'q', Buffer.from('y')));
+    loseConnection(pc); // both were written: both wait for a channel to be retried on
+    const never = outcomeOf(lane.publish('', 'q', Buffer.from('z')));
+    await flush();
+    lane.close();
+    await flush();
+    for (const o of [retried, fresh]) {
+      expect(o.error).toBeInstanceOf(PublishUnconfirmedError);
+      expect((o.error as PublishUnconfirmedError).cause).toBeInstanceOf(PoolClosedError);
+    }
+    expect(never.error).toBeInstanceOf(PoolClosedError);
+  });
+});
+
+describe('PublisherLane.wake', () => {
+  it('writes publishes that queued behind a blocked connection once it is unblocked', async () => {
+    const { lane, open, slot } = rig();
+    const { ch } = await open();
+    slot.blocked = true;
+    const outcomes = [1, 2, 3].map((i) => outcomeOf(lane.publish('', 'q', Buffer.from(`${i}`))));
+    await flush();
+    expect(ch.sent).toHaveLength(0);
+    expect(lane.stats().waiting).toBe(3);
+    slot.blocked = false;
+    await flush();
+    expect(ch.sent).toHaveLength(0); // nothing else pumps the queue
+    lane.wake();
+    expect(ch.sent.map((s) => s.body.toString())).toEqual(['1', '2', '3']);
+    expect(lane.stats().waiting).toBe(0);
+    for (let i = 0; i < 3; i++) ch.ack(i);
+    await flush();
+    expect(outcomes.every((o) => o.done && o.error === undefined)).toBe(true);
+    lane.close();
+  });
+
+  it('is a no-op with nothing waiting or once closed', async () => {
+    const { lane, open } = rig();
+    await open();
+    lane.wake();
+    lane.close();
+    lane.wake();
+    expect(lane.stats()).toEqual({ channels: 0, inFlight: 0, waiting: 0 });
+  });
+});
