@@ -504,16 +504,22 @@ export class RabbitMqPool {
 
   private forwardConnectionEvents(): void {
     const who = (slot: ConnectionSlot): ConnectionEvent => ({ role: slot.role, index: slot.index });
-    this.connections.events.on('up', (slot) =>
-      this.events.emit('connectionUp', { ...who(slot), generation: slot.generation }),
-    );
+    // The lane pumps on confirms and new channels; an unblocked connection (or one back up) brings
+    // neither, so publishes queued behind the alarm would wait for their deadline.
+    this.connections.events.on('up', (slot) => {
+      this.lane.wake();
+      this.events.emit('connectionUp', { ...who(slot), generation: slot.generation });
+    });
     this.connections.events.on('down', ({ slot, cause: error }) =>
       this.events.emit('connectionDown', { ...who(slot), error }),
     );
     this.connections.events.on('blocked', ({ slot, reason }) =>
       this.events.emit('blocked', { ...who(slot), reason }),
     );
-    this.connections.events.on('unblocked', (slot) => this.events.emit('unblocked', who(slot)));
+    this.connections.events.on('unblocked', (slot) => {
+      this.lane.wake();
+      this.events.emit('unblocked', who(slot));
+    });
   }
 }
 

@@ -134,12 +134,21 @@ describe.skipIf(!isDisposableRabbitMqSupported())('reliability #5: RabbitMQ memo
       expect(await eventually(async () => (await queueCounts(q)).unacked === 0, 10_000)).toBe(true);
       expect(pool.stats().blocked).toBeGreaterThanOrEqual(1); // still under the alarm
 
+      // A publish with a long deadline waits behind the alarm; once it clears it must go out at once,
+      // not at its deadline (nothing else wakes the lane: no confirm, no new channel).
+      let queuedDoneAt = 0;
+      const queued = pool
+        .sendToQueue(q, 'queued across the clear', { timeoutMs: 30_000 })
+        .then(() => (queuedDoneAt = Date.now()));
+
       const clearIssuedAt = Date.now();
       await node.ctl('set_vm_memory_high_watermark', NORMAL_WATERMARK);
       alarmOn = false;
       const clearedAt = Date.now();
       expect(await eventually(() => pool.stats().blocked === 0, 10_000)).toBe(true);
       expect(pool.health().healthy).toBe(true);
+      await queued;
+      expect(queuedDoneAt - unblockedAt).toBeLessThan(3_000);
       // The first publish after the alarm cleared is confirmed (retry until it is, bounded).
       let recoveredAt = 0;
       const until = clearedAt + 10_000;
