@@ -25,6 +25,10 @@ export class AdminProbe {
   private last:
     { ok: boolean; at: number; durationMs: number; brokers?: number; error?: string } | undefined;
   private closed = false;
+  /** Pings in progress, each settling (never rejecting) when it ends or its timeout passes. */
+  private readonly inFlight = new Set<Promise<void>>();
+  /** close() has disconnected the admin client: a request settling later disconnects it again. */
+  private disconnectedOnClose = false;
 
   constructor(
     private readonly driver: KafkaDriver,
@@ -37,14 +41,23 @@ export class AdminProbe {
   async ping(timeoutMs: number): Promise<void> {
     if (this.closed) throw new BrokerUnreachableError('ping', timeoutMs, 'the pool is closed');
     const start = this.clock.now();
-    const work = this.connect().then((admin) => admin.describeCluster());
+    const work = this.connect().then((admin) =>
+      admin.describeCluster().finally(() => this.afterRequest(admin)),
+    );
+    const bounded = withDeadline(
+      work,
+      timeoutMs,
+      this.clock,
+      () => new BrokerUnreachableError('ping', timeoutMs, 'no metadata answer (timeout)'),
+    );
+    const settled = bounded.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.inFlight.add(settled);
+    void settled.then(() => this.inFlight.delete(settled));
     try {
-      const cluster = await withDeadline(
-        work,
-        timeoutMs,
-        this.clock,
-        () => new BrokerUnreachableError('ping', timeoutMs, 'no metadata answer (timeout)'),
-      );
+      const cluster = await bounded;
       this.last = {
         ok: true,
         at: this.clock.now(),
@@ -81,11 +94,21 @@ export class AdminProbe {
   async close(timeoutMs: number): Promise<void> {
     this.closed = true;
     const admin = this.admin;
+    const connected = this.connected;
     this.admin = undefined;
-    if (!admin || !this.connected) return;
+    this.connected = undefined;
+    if (!admin || !connected) return;
+    // A connect or metadata request still in flight (re)opens connections after a disconnect issued
+    // now (kafkajs completes the connect; its request retry reconnects): disconnect once the
+    // connect settled (a failed one may hold a half-open connection too) and the pings in progress
+    // ended or timed out. Past the deadline the chain still runs: closed late rather than never.
+    const disconnected = Promise.allSettled([connected, ...this.inFlight]).then(() => {
+      this.disconnectedOnClose = true;
+      return admin.disconnect();
+    });
     try {
       await withDeadline(
-        admin.disconnect(),
+        disconnected,
         timeoutMs,
         this.clock,
         () => new Error('admin disconnect timed out'),
@@ -95,6 +118,11 @@ export class AdminProbe {
         error: this.scrub(errorMessage(error)),
       });
     }
+  }
+
+  /** A metadata request that outlived close()'s disconnect (a timed-out ping) may have reconnected. */
+  private afterRequest(admin: DriverAdmin): void {
+    if (this.disconnectedOnClose) admin.disconnect().catch(() => undefined);
   }
 
   private connect(): Promise<DriverAdmin> {

@@ -5,6 +5,7 @@ import type { KafkaEachBatchHandler, KafkaEachMessageHandler } from './kafka-typ
 import {
   checkBoolean,
   checkInt,
+  checkMs,
   checkKnownKeys,
   checkObject,
   checkString,
@@ -107,8 +108,8 @@ export function validateConsumeOptions(
     }
   }
 
-  const sessionTimeoutMs = checkInt(bag, 'sessionTimeoutMs', KEY, d.sessionTimeoutMs, 1);
-  const heartbeatIntervalMs = checkInt(bag, 'heartbeatIntervalMs', KEY, d.heartbeatIntervalMs, 1);
+  const sessionTimeoutMs = checkMs(bag, 'sessionTimeoutMs', KEY, d.sessionTimeoutMs, 1);
+  const heartbeatIntervalMs = checkMs(bag, 'heartbeatIntervalMs', KEY, d.heartbeatIntervalMs, 1);
   checkOrdered(
     `${KEY}.heartbeatIntervalMs`,
     heartbeatIntervalMs + 1,
@@ -122,14 +123,14 @@ export function validateConsumeOptions(
     checkKnownKeys(r, `${KEY}.retry`, ['retries', 'initialRetryTimeMs', 'maxRetryTimeMs']);
     retry = {
       retries: checkInt(r, 'retries', `${KEY}.retry`, d.retry.retries, 0, 1_000),
-      initialRetryTimeMs: checkInt(
+      initialRetryTimeMs: checkMs(
         r,
         'initialRetryTimeMs',
         `${KEY}.retry`,
         d.retry.initialRetryTimeMs,
         1,
       ),
-      maxRetryTimeMs: checkInt(r, 'maxRetryTimeMs', `${KEY}.retry`, d.retry.maxRetryTimeMs, 1),
+      maxRetryTimeMs: checkMs(r, 'maxRetryTimeMs', `${KEY}.retry`, d.retry.maxRetryTimeMs, 1),
     };
   }
 
@@ -143,7 +144,7 @@ export function validateConsumeOptions(
     autoCommitIntervalMs:
       bag.autoCommitIntervalMs === undefined
         ? undefined
-        : checkInt(bag, 'autoCommitIntervalMs', KEY, 0, 1),
+        : checkMs(bag, 'autoCommitIntervalMs', KEY, 0, 1),
     autoCommitThreshold:
       bag.autoCommitThreshold === undefined
         ? undefined
@@ -163,12 +164,12 @@ export function validateConsumeOptions(
         ? undefined
         : checkInt(bag, 'maxBytesPerPartition', KEY, 0, 1),
     maxWaitTimeMs:
-      bag.maxWaitTimeMs === undefined ? undefined : checkInt(bag, 'maxWaitTimeMs', KEY, 0, 0),
+      bag.maxWaitTimeMs === undefined ? undefined : checkMs(bag, 'maxWaitTimeMs', KEY, 0, 0),
     sessionTimeoutMs,
-    rebalanceTimeoutMs: checkInt(bag, 'rebalanceTimeoutMs', KEY, d.rebalanceTimeoutMs, 1),
+    rebalanceTimeoutMs: checkMs(bag, 'rebalanceTimeoutMs', KEY, d.rebalanceTimeoutMs, 1),
     heartbeatIntervalMs,
-    joinTimeoutMs: checkInt(bag, 'joinTimeoutMs', KEY, d.joinTimeoutMs, 1),
-    stopTimeoutMs: checkInt(bag, 'stopTimeoutMs', KEY, d.stopTimeoutMs, 1),
+    joinTimeoutMs: checkMs(bag, 'joinTimeoutMs', KEY, d.joinTimeoutMs, 1),
+    stopTimeoutMs: checkMs(bag, 'stopTimeoutMs', KEY, d.stopTimeoutMs, 1),
     retry,
     restart: validateRestartPolicy(bag.restart, `${KEY}.restart`, d.restart),
   };

@@ -10,6 +10,7 @@ import {
   type Bag,
   checkBoolean,
   checkInt,
+  checkMs,
   checkKnownKeys,
   checkObject,
   checkOneOf,
@@ -83,17 +84,17 @@ export function validateKafkaOptions(input: unknown): ResolvedKafkaPoolOptions {
     clientId: checkString(bag, 'clientId', ROOT, d.clientId) as string,
     ssl: validateSsl(bag.ssl),
     sasl: validateSasl(bag.sasl),
-    connectTimeoutMs: checkInt(bag, 'connectTimeoutMs', ROOT, d.connectTimeoutMs, 1),
-    startTimeoutMs: checkInt(bag, 'startTimeoutMs', ROOT, d.startTimeoutMs, 1),
-    requestTimeoutMs: checkInt(bag, 'requestTimeoutMs', ROOT, d.requestTimeoutMs, 1),
-    authenticationTimeoutMs: checkInt(
+    connectTimeoutMs: checkMs(bag, 'connectTimeoutMs', ROOT, d.connectTimeoutMs, 1),
+    startTimeoutMs: checkMs(bag, 'startTimeoutMs', ROOT, d.startTimeoutMs, 1),
+    requestTimeoutMs: checkMs(bag, 'requestTimeoutMs', ROOT, d.requestTimeoutMs, 1),
+    authenticationTimeoutMs: checkMs(
       bag,
       'authenticationTimeoutMs',
       ROOT,
       d.authenticationTimeoutMs,
       1,
     ),
-    sendTimeoutMs: checkInt(bag, 'sendTimeoutMs', ROOT, d.sendTimeoutMs, 1),
+    sendTimeoutMs: checkMs(bag, 'sendTimeoutMs', ROOT, d.sendTimeoutMs, 1),
     idempotent,
     retry,
     reconnect,
@@ -218,8 +219,8 @@ function validateRetry(
   checkKnownKeys(bag, key, RETRY_KEYS);
   const out = {
     retries: checkInt(bag, 'retries', key, d.retries, 0, 1_000),
-    initialRetryTimeMs: checkInt(bag, 'initialRetryTimeMs', key, d.initialRetryTimeMs, 1),
-    maxRetryTimeMs: checkInt(bag, 'maxRetryTimeMs', key, d.maxRetryTimeMs, 1),
+    initialRetryTimeMs: checkMs(bag, 'initialRetryTimeMs', key, d.initialRetryTimeMs, 1),
+    maxRetryTimeMs: checkMs(bag, 'maxRetryTimeMs', key, d.maxRetryTimeMs, 1),
   };
   checkOrdered(
     `${key}.initialRetryTimeMs`,
@@ -239,8 +240,8 @@ function validateBackoff(
   const bag = checkObject(value, key);
   checkKnownKeys(bag, key, BACKOFF_KEYS);
   const out = {
-    initialDelayMs: checkInt(bag, 'initialDelayMs', key, d.initialDelayMs, 1),
-    maxDelayMs: checkInt(bag, 'maxDelayMs', key, d.maxDelayMs, 1),
+    initialDelayMs: checkMs(bag, 'initialDelayMs', key, d.initialDelayMs, 1),
+    maxDelayMs: checkMs(bag, 'maxDelayMs', key, d.maxDelayMs, 1),
   };
   checkOrdered(`${key}.initialDelayMs`, out.initialDelayMs, `${key}.maxDelayMs`, out.maxDelayMs);
   return out;
@@ -267,11 +268,11 @@ function validateTransactions(value: unknown): ResolvedKafkaPoolOptions['transac
     transactionalIdPrefix,
     maxProducers,
     minProducers,
-    acquireTimeoutMs: checkInt(bag, 'acquireTimeoutMs', key, d.acquireTimeoutMs, 1),
+    acquireTimeoutMs: checkMs(bag, 'acquireTimeoutMs', key, d.acquireTimeoutMs, 1),
     maxWaiting: checkInt(bag, 'maxWaiting', key, d.maxWaiting, 0),
     // Brokers reject more than transaction.max.timeout.ms (15 min by default).
-    transactionTimeoutMs: checkInt(bag, 'transactionTimeoutMs', key, d.transactionTimeoutMs, 1),
-    idleTimeoutMs: checkInt(bag, 'idleTimeoutMs', key, d.idleTimeoutMs, 0),
+    transactionTimeoutMs: checkMs(bag, 'transactionTimeoutMs', key, d.transactionTimeoutMs, 1),
+    idleTimeoutMs: checkMs(bag, 'idleTimeoutMs', key, d.idleTimeoutMs, 0),
   };
 }
 
@@ -280,8 +281,8 @@ function validateConsumerDefaults(value: unknown): ResolvedKafkaPoolOptions['con
   const d = DEFAULT_KAFKA_OPTIONS.consumer;
   const bag = value === undefined ? {} : checkObject(value, key);
   checkKnownKeys(bag, key, CONSUMER_KEYS);
-  const sessionTimeoutMs = checkInt(bag, 'sessionTimeoutMs', key, d.sessionTimeoutMs, 1);
-  const heartbeatIntervalMs = checkInt(bag, 'heartbeatIntervalMs', key, d.heartbeatIntervalMs, 1);
+  const sessionTimeoutMs = checkMs(bag, 'sessionTimeoutMs', key, d.sessionTimeoutMs, 1);
+  const heartbeatIntervalMs = checkMs(bag, 'heartbeatIntervalMs', key, d.heartbeatIntervalMs, 1);
   if (heartbeatIntervalMs >= sessionTimeoutMs) {
     throw new InvalidPoolOptionsError(
       `${key}.heartbeatIntervalMs`,
@@ -290,10 +291,10 @@ function validateConsumerDefaults(value: unknown): ResolvedKafkaPoolOptions['con
     );
   }
   return {
-    joinTimeoutMs: checkInt(bag, 'joinTimeoutMs', key, d.joinTimeoutMs, 1),
-    stopTimeoutMs: checkInt(bag, 'stopTimeoutMs', key, d.stopTimeoutMs, 1),
+    joinTimeoutMs: checkMs(bag, 'joinTimeoutMs', key, d.joinTimeoutMs, 1),
+    stopTimeoutMs: checkMs(bag, 'stopTimeoutMs', key, d.stopTimeoutMs, 1),
     sessionTimeoutMs,
-    rebalanceTimeoutMs: checkInt(bag, 'rebalanceTimeoutMs', key, d.rebalanceTimeoutMs, 1),
+    rebalanceTimeoutMs: checkMs(bag, 'rebalanceTimeoutMs', key, d.rebalanceTimeoutMs, 1),
     heartbeatIntervalMs,
     retry: validateRetry(bag.retry, `${key}.retry`, d.retry),
     restart: validateRestartPolicy(bag.restart, `${key}.restart`, d.restart),
@@ -309,10 +310,10 @@ export function validateRestartPolicy(
   const bag = checkObject(value, key);
   checkKnownKeys(bag, key, RESTART_KEYS);
   const out = {
-    initialDelayMs: checkInt(bag, 'initialDelayMs', key, d.initialDelayMs, 1),
-    maxDelayMs: checkInt(bag, 'maxDelayMs', key, d.maxDelayMs, 1),
+    initialDelayMs: checkMs(bag, 'initialDelayMs', key, d.initialDelayMs, 1),
+    maxDelayMs: checkMs(bag, 'maxDelayMs', key, d.maxDelayMs, 1),
     maxRestarts: checkInt(bag, 'maxRestarts', key, d.maxRestarts, 0),
-    windowMs: checkInt(bag, 'windowMs', key, d.windowMs, 1),
+    windowMs: checkMs(bag, 'windowMs', key, d.windowMs, 1),
   };
   checkOrdered(`${key}.initialDelayMs`, out.initialDelayMs, `${key}.maxDelayMs`, out.maxDelayMs);
   return out;

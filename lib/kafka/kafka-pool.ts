@@ -185,7 +185,8 @@ export class KafkaPool {
 
   /**
    * Starts a managed consumer; resolves with its handle once it joined its group (within
-   * `joinTimeoutMs`, else `ConsumerJoinTimeoutError` and nothing is left running).
+   * `joinTimeoutMs`, else `ConsumerJoinTimeoutError` and nothing is left running: the rejection
+   * comes once the half-started client is closed, within `consumer.stopTimeoutMs` more).
    */
   async consume(options: KafkaConsumeOptions): Promise<KafkaConsumerHandle> {
     if (this.state !== 'created' && this.state !== 'started') throw this.closedError();

@@ -50,6 +50,9 @@ export class ManagedConsumer implements KafkaConsumerHandle {
   private currentState: KafkaConsumerState = 'starting';
   private generation = 0;
   private current: DriverConsumer | undefined;
+  /** The connect → subscribe → run steps of the current generation, while they run (never rejects). */
+  private starting: Promise<void> | undefined;
+  private readonly disconnects = new WeakMap<DriverConsumer, Promise<void>>();
   private restartTimer: TimerHandle | undefined;
   private joinTimer: TimerHandle | undefined;
   private readonly policy: ConsumerRestartPolicy;
@@ -87,7 +90,7 @@ export class ManagedConsumer implements KafkaConsumerHandle {
       () => this.onJoinTimeout(),
       this.options.joinTimeoutMs,
     );
-    void this.launch();
+    this.launch();
     return joined;
   }
 
@@ -111,7 +114,7 @@ export class ManagedConsumer implements KafkaConsumerHandle {
     return this.stopping;
   }
 
-  private async launch(): Promise<void> {
+  private launch(): void {
     const gen = ++this.generation;
     this.currentState = 'starting';
     const o = this.options;
@@ -136,18 +139,47 @@ export class ManagedConsumer implements KafkaConsumerHandle {
       },
     );
     this.current = consumer;
+    const starting: Promise<void> = this.startSteps(gen, consumer).finally(() => {
+      if (this.starting === starting) this.starting = undefined;
+    });
+    this.starting = starting;
+  }
+
+  private async startSteps(gen: number, consumer: DriverConsumer): Promise<void> {
+    const o = this.options;
     try {
       await consumer.connect();
-      if (gen !== this.generation) return;
+      if (gen !== this.generation) return await this.discard(consumer);
       await consumer.subscribe({ topics: o.topics, fromBeginning: o.fromBeginning });
-      if (gen !== this.generation) return;
+      if (gen !== this.generation) return await this.discard(consumer);
       await consumer.run(this.runConfig());
+      if (gen !== this.generation) return await this.discard(consumer);
     } catch (error) {
       // connect/subscribe failures do not go through the client's crash path: same policy here.
-      if (gen !== this.generation) return;
-      consumer.disconnect().catch(() => undefined);
+      if (gen !== this.generation) return await this.discard(consumer);
       this.onCrash(gen, error instanceof Error ? error : new Error(String(error)));
+      // Part of the start steps, so a stop arriving meanwhile waits for the connection to close.
+      await this.discard(consumer);
     }
+  }
+
+  /**
+   * Disconnects a client consumer whose generation was superseded (stopped) while one of its start
+   * steps was in flight: a disconnect issued during `connect()` does not prevent the connection that
+   * completes afterwards, so the step's own completion is where it gets closed.
+   */
+  private async discard(consumer: DriverConsumer): Promise<void> {
+    await this.disconnect(consumer).catch(() => undefined);
+  }
+
+  /** One disconnect per client consumer, shared by `discard` and `doStop`. */
+  private disconnect(consumer: DriverConsumer): Promise<void> {
+    let disconnected = this.disconnects.get(consumer);
+    if (!disconnected) {
+      disconnected = consumer.disconnect();
+      this.disconnects.set(consumer, disconnected);
+    }
+    return disconnected;
   }
 
   private runConfig(): DriverConsumerRunConfig {
@@ -279,7 +311,7 @@ export class ManagedConsumer implements KafkaConsumerHandle {
       if (this.currentState !== 'restarting') return;
       this.restarts++;
       this.ctx.metrics.reconnected('consumer');
-      void this.launch();
+      this.launch();
     }, decision.delayMs);
   }
 
@@ -307,12 +339,22 @@ export class ManagedConsumer implements KafkaConsumerHandle {
 
     const consumer = this.current;
     this.current = undefined;
+    // Start steps still in flight end in `discard` (the generation moved on), which disconnects
+    // once the step settled: a disconnect issued meanwhile would not stop a connect from opening
+    // its connection, nor a run() from joining and fetching with a runner the disconnect missed.
+    // Awaited within the same deadline, so the client is closed when the stop reports done.
+    const starting = this.starting;
+    this.starting = undefined;
     let timedOut = false;
-    if (consumer) {
+    if (consumer || starting) {
+      const work = (async () => {
+        await starting; // never rejects
+        if (consumer) await this.disconnect(consumer);
+      })();
       const timeout = new Error('stop deadline');
       try {
         // The client's disconnect is the graceful path: stop fetching, wait for handlers, commit, leave.
-        await withDeadline(consumer.disconnect(), deadlineMs, this.ctx.clock, () => timeout);
+        await withDeadline(work, deadlineMs, this.ctx.clock, () => timeout);
       } catch (error) {
         if (error === timeout) timedOut = true;
         else

@@ -1,4 +1,5 @@
 import { InvalidPoolOptionsError } from '../core/errors/invalid-pool-options.error.js';
+import { MAX_TIMER_MS } from '../core/resolve-pool-options.js';
 
 /**
  * Small assertion helpers shared by the Kafka option validators. Every failure names the dotted key
@@ -58,6 +59,28 @@ export function checkInt(
     );
   }
   return value;
+}
+
+/**
+ * A duration in ms: an integer >= `min` and <= `MAX_TIMER_MS`. Node fires a longer timer after 1 ms
+ * (and the Kafka protocol carries durations as int32), so a larger value would mean "at once".
+ */
+export function checkMs(
+  bag: Bag,
+  prop: string,
+  key: string,
+  fallback: number,
+  min: number,
+): number {
+  const value = bag[prop];
+  if (typeof value === 'number' && Number.isInteger(value) && value > MAX_TIMER_MS) {
+    throw new InvalidPoolOptionsError(
+      `${key}.${prop}`,
+      `must be <= ${MAX_TIMER_MS} ms (the longest timer Node honours), got ${value}`,
+      `set "${key}.${prop}" to an integer between ${min} and ${MAX_TIMER_MS} or leave it out (default ${fallback})`,
+    );
+  }
+  return checkInt(bag, prop, key, fallback, min, MAX_TIMER_MS);
 }
 
 export function checkBoolean(bag: Bag, prop: string, key: string, fallback: boolean): boolean {
