@@ -157,6 +157,9 @@ describe('health indicators against real brokers', () => {
       .send({ topic: unique('e2e-health-timeout'), messages: [{ value: 'x' }] })
       .catch((e: unknown) => e);
     expect(failed).toBeInstanceOf(SendTimeoutError);
+    // A timed-out send replaces the idempotent producer (new producer id); once it is connected, only
+    // the past failure keeps the pool down.
+    await waitFor(() => kafka.stats().producer.state === 'connected', 10_000, 'producer back');
     expect(kafka.health()).toMatchObject({ healthy: false, pingClears: true });
     const res = await check('/health/kafka?pool=hasty');
     expect(res.status, res.body).toBe(200);

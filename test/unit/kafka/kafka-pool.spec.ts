@@ -146,6 +146,40 @@ describe('KafkaPool: send()', () => {
   });
 });
 
+describe('KafkaPool: no send after an ambiguous failure on the same idempotent producer', () => {
+  // kafkajs rolls an idempotent partition sequence back when a produce request fails in flight; if
+  // the broker had written that batch, the next batch reuses its sequence and is acked as its
+  // duplicate without being written. The producer (its id) must be replaced first.
+  it.each(['connection', 'timeout', 'unknown'] as const)(
+    'a %s failure replaces the producer before the next send',
+    async (kind) => {
+      const { pool, fake } = makePool();
+      await pool.start();
+      fake.sendImpl = async () => {
+        throw kindError(kind);
+      };
+      await expect(pool.send({ topic: 't', messages: [{ value: 'a' }] })).rejects.toThrow();
+      fake.sendImpl = async (r) => metadata(r.topic);
+      await pool.send({ topic: 't', messages: [{ value: 'b' }] });
+      expect(fake.sharedProducers).toHaveLength(2);
+      expect(fake.sharedProducers[0]?.sends).toHaveLength(1);
+      expect(fake.sharedProducers[1]?.sends).toHaveLength(1);
+    },
+  );
+
+  it('a definite refusal (rejected) keeps the producer', async () => {
+    const { pool, fake } = makePool();
+    await pool.start();
+    fake.sendImpl = async () => {
+      throw kindError('rejected', 'MESSAGE_TOO_LARGE');
+    };
+    await expect(pool.send({ topic: 't', messages: [{ value: 'a' }] })).rejects.toThrow();
+    fake.sendImpl = async (r) => metadata(r.topic);
+    await pool.send({ topic: 't', messages: [{ value: 'b' }] });
+    expect(fake.sharedProducers).toHaveLength(1);
+  });
+});
+
 describe('KafkaPool: start()', () => {
   it('rejects with BrokerUnreachableError at startTimeoutMs, keeps retrying, and sends work once a broker answers', async () => {
     const fake = new FakeKafka();
