@@ -255,11 +255,8 @@ export class PublisherLane implements LaneHooks {
     this.waitingCount = 0;
     for (let i = head; i < queue.length; i++) {
       const job = queue[i] as PublishJob;
-      if (job.settled || job.waitTimer === undefined) continue;
-      this.clock.clearTimeout(job.waitTimer);
-      job.waitTimer = undefined;
-      if (job.onAbort) job.signal?.removeEventListener('abort', job.onAbort);
-      job.onAbort = undefined;
+      if (!isWaiting(job)) continue;
+      this.stopWaiting(job);
       // A waiting retry may have reached the broker on its first write: not a plain "pool closed".
       const closed = new PoolClosedError(this.deps.name, 'closed');
       this.fail(job, this.unknownOutcome(job, closed), 'closed');
@@ -416,7 +413,7 @@ export class PublisherLane implements LaneHooks {
     if (job.signal) {
       const signal = job.signal;
       job.onAbort = () => {
-        if (job.settled || job.waitTimer === undefined) return;
+        if (!isWaiting(job)) return;
         this.leaveQueue(job);
         this.fail(job, this.unknownOutcome(job, signal.reason), 'aborted');
       };
@@ -426,7 +423,7 @@ export class PublisherLane implements LaneHooks {
   }
 
   private expire(job: PublishJob): void {
-    if (job.settled || job.waitTimer === undefined) return;
+    if (!isWaiting(job)) return;
     this.leaveQueue(job);
     const cause = this.deps.lastFailure() ?? this.lastAcquireError;
     const stats = this.deps.poolStats();
@@ -456,11 +453,8 @@ export class PublisherLane implements LaneHooks {
    * jobs must not keep their bodies alive.
    */
   private leaveQueue(job: PublishJob): void {
-    if (job.waitTimer !== undefined) this.clock.clearTimeout(job.waitTimer);
-    job.waitTimer = undefined;
+    this.stopWaiting(job);
     job.waitLeftMs -= this.clock.now() - job.queuedAt;
-    if (job.onAbort) job.signal?.removeEventListener('abort', job.onAbort);
-    job.onAbort = undefined;
     this.waitingCount--;
     const span = this.queue.length - this.queueHead;
     if (this.waitingCount === 0) {
@@ -473,11 +467,19 @@ export class PublisherLane implements LaneHooks {
       const live: PublishJob[] = [];
       for (let i = this.queueHead; i < this.queue.length; i++) {
         const j = this.queue[i] as PublishJob;
-        if (!j.settled && j.waitTimer !== undefined) live.push(j);
+        if (isWaiting(j)) live.push(j);
       }
       this.queue = live;
       this.queueHead = 0;
     }
+  }
+
+  /** Ends a job's wait: its deadline timer and abort listener go. */
+  private stopWaiting(job: PublishJob): void {
+    if (job.waitTimer !== undefined) this.clock.clearTimeout(job.waitTimer);
+    job.waitTimer = undefined;
+    if (job.onAbort) job.signal?.removeEventListener('abort', job.onAbort);
+    job.onAbort = undefined;
   }
 
   private pump(): void {
@@ -485,7 +487,7 @@ export class PublisherLane implements LaneHooks {
       // Skip jobs that left the queue (expired, aborted); they stay in the array until passed.
       while (this.queueHead < this.queue.length) {
         const head = this.queue[this.queueHead] as PublishJob;
-        if (!head.settled && head.waitTimer !== undefined) break;
+        if (isWaiting(head)) break;
         this.queue[this.queueHead++] = undefined as unknown as PublishJob;
       }
       if (this.queueHead >= this.queue.length) {
@@ -615,4 +617,9 @@ export class PublisherLane implements LaneHooks {
     if (this.retryTimer !== undefined) this.clock.clearTimeout(this.retryTimer);
     this.retryTimer = undefined;
   }
+}
+
+/** Still in the wait queue: not settled, and its deadline timer (set while queued) still armed. */
+function isWaiting(job: PublishJob): boolean {
+  return !job.settled && job.waitTimer !== undefined;
 }
