@@ -297,12 +297,22 @@ export class Pool<T> {
     const entry = this.detachLease(lease, 'released');
     if (entry.retireReason !== undefined || this.state !== PoolState.Open) {
       void this.destroyEntry(entry, entry.retireReason ?? 'drain');
-    } else {
-      entry.moveTo(ResourceState.Idle);
-      this.pushIdle(entry);
-      // Same size, so no new demand for creations: only a waiter can want this resource.
-      if (this.waiters.length === 0) return;
+      this.dispatch();
+      return;
     }
+    entry.moveTo(ResourceState.Idle);
+    // Same size, so no new demand for creations: only a waiter can want this resource.
+    if (this.waiters.length === 0) {
+      this.pushIdle(entry);
+      return;
+    }
+    if (this.validateFn === undefined || this.validateAfterIdleMs > 0) {
+      // A saturated pool's common case: straight to the oldest waiter, which is what the pump
+      // would do after a trip through the idle stack (a resource idle 0 ms needs no validation).
+      this.handOver(entry, this.waiters.shift()!);
+      return;
+    }
+    this.pushIdle(entry);
     this.dispatch();
   }
 

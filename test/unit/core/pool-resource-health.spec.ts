@@ -13,6 +13,30 @@ function destroyReasons(pool: ReturnType<typeof makePool>['pool']): DestroyReaso
 }
 
 describe('Pool validate on borrow', () => {
+  it('a release to a queued caller skips validation only when validateAfterIdleMs > 0', async () => {
+    for (const [validateAfterIdleMs, expectedCalls] of [
+      [1000, 0],
+      [0, 1],
+    ] as const) {
+      const factory = new TestFactory(true);
+      const { pool } = makePool({ max: 1, validateAfterIdleMs }, factory);
+      const first = await pool.acquire();
+      const resource = first.resource;
+      const second = pool.acquire({ timeoutMs: 100 });
+      const third = pool.acquire();
+      const calls = factory.validateCalls;
+      first.release(); // straight to the oldest waiter (no trip through the idle stack) ...
+      const lease = await second;
+      expect(lease.resource).toBe(resource);
+      expect(factory.validateCalls - calls).toBe(expectedCalls); // ... unless every borrow validates
+      expect(pool.stats()).toMatchObject({ idle: 0, leased: 1, waiting: 1 });
+      lease.release();
+      (await third).release();
+      expect(pool.stats()).toMatchObject({ idle: 1, leased: 0, waiting: 0 });
+      await pool.close();
+    }
+  });
+
   it('does not validate a resource that idled less than validateAfterIdleMs', async () => {
     const factory = new TestFactory(true);
     const { pool, clock } = makePool({ validateAfterIdleMs: 1000 }, factory);
