@@ -7,6 +7,7 @@ import { redactUrl } from '../core/redact-url.js';
 import type { ConnectionRole, RabbitMqMetricsRecorder } from './rabbitmq-metrics.js';
 import type { ResolvedRabbitMqOptions } from './rabbitmq-options.js';
 import { errorMessage, withDeadline } from '../core/with-deadline.js';
+import { coalesceWrites } from './write-coalescer.js';
 
 /**
  * One managed AMQP connection and its reconnect loop.
@@ -143,6 +144,7 @@ export class ConnectionSlot {
     this.attach(model);
     this.model = model;
     this.watchSilence(model);
+    if (options.coalesceWrites) coalesceWrites(socketOf(model));
     this.generation++;
     // `failures` is reset only once this connection proved stable (lost() decides): a broker or load
     // balancer that accepts connections and drops them at once must not get a reconnect every 100 ms.

@@ -23,6 +23,7 @@ const KNOWN_KEYS = new Set([
   'reconnect',
   'connectionName',
   'socketOptions',
+  'coalesceWrites',
 ]);
 const RECONNECT_KEYS = new Set(['initialDelayMs', 'maxDelayMs']);
 
@@ -93,6 +94,15 @@ export function validateRabbitMqOptions(
           'an object of amqplib socket options (TLS: ca, cert, key, …)',
         );
 
+  const coalesceWrites = o['coalesceWrites'] ?? d.coalesceWrites;
+  if (typeof coalesceWrites !== 'boolean') {
+    throw new InvalidPoolOptionsError(
+      `${PREFIX}.coalesceWrites`,
+      `must be a boolean, got ${typeof coalesceWrites}`,
+      'pass true (default) or false',
+    );
+  }
+
   return {
     urls,
     connections,
@@ -112,6 +122,7 @@ export function validateRabbitMqOptions(
     reconnect: { initialDelayMs, maxDelayMs },
     connectionName,
     socketOptions: Object.freeze({ ...socketOptions }),
+    coalesceWrites,
   };
 }
 

@@ -77,6 +77,7 @@ describe('validateRabbitMqOptions', () => {
     [{ url: 'amqp://h', reconnect: 5 }, 'rabbitmq.reconnect', /must be an object/],
     [{ url: 'amqp://h', socketOptions: 'tls' }, 'rabbitmq.socketOptions', /must be an object/],
     [{ url: 'amqp://h', connectionName: '' }, 'rabbitmq.connectionName', /non-empty/],
+    [{ url: 'amqp://h', coalesceWrites: 'yes' }, 'rabbitmq.coalesceWrites', /boolean, got string/],
     [null, 'rabbitmq', /must be an object/],
   ])('rejects %j naming %s', (input, key, problem) => {
     const e = invalid(input);

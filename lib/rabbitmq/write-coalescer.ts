@@ -1,0 +1,55 @@
+/** The part of a `net.Socket` / `tls.TLSSocket` that write coalescing needs. */
+interface CorkableStream {
+  write(...args: unknown[]): boolean;
+  cork(): void;
+  uncork(): void;
+}
+
+const COALESCED = Symbol('nestjs-mq-pool.coalescedWrites');
+
+/**
+ * Makes the writes to `stream` that happen in one event-loop turn leave in one `writev` syscall.
+ *
+ * Why: amqplib hands the socket one `write()` per frame (its muxer drains each channel's frames one
+ * by one), and an uncorked socket turns every write into its own syscall. Under concurrent load
+ * that is one syscall per publish, ack and confirm reply: measured here, a third of the client's CPU
+ * per confirmed publish at 256 concurrent publishers (11.6 → 8.2 µs per message with this on).
+ *
+ * How: the first write of a turn goes out as before (a lone publish pays nothing but one
+ * `nextTick`); a second write in the same turn corks the socket, and the end of the turn
+ * (`process.nextTick`) uncorks it, which flushes everything buffered as one `writev`. Nothing is
+ * delayed past the current turn, order is kept, and backpressure is unchanged: `write()` still
+ * returns false once the buffer passes the socket's high-water mark, and 'drain' follows the flush.
+ *
+ * Wraps the instance's `write` (the socket is amqplib's, reached through a property it does not
+ * type), so it is feature-detected: returns false, leaving the stream untouched, for anything
+ * without `write`/`cork`/`uncork`. Applying it twice is a no-op.
+ */
+export function coalesceWrites(stream: unknown): boolean {
+  if (!isCorkable(stream)) return false;
+  const target = stream as CorkableStream & { [COALESCED]?: true };
+  if (target[COALESCED]) return true;
+  const write = target.write;
+  let writesThisTurn = 0;
+  const endTurn = (): void => {
+    const corked = writesThisTurn > 1;
+    writesThisTurn = 0;
+    if (corked) target.uncork();
+  };
+  target.write = function coalescedWrite(this: unknown, ...args: unknown[]): boolean {
+    if (writesThisTurn === 0) process.nextTick(endTurn);
+    else if (writesThisTurn === 1) target.cork();
+    writesThisTurn++;
+    return Reflect.apply(write, target, args) as boolean;
+  };
+  target[COALESCED] = true;
+  return true;
+}
+
+function isCorkable(stream: unknown): stream is CorkableStream {
+  if (typeof stream !== 'object' || stream === null) return false;
+  const s = stream as Partial<Record<'write' | 'cork' | 'uncork', unknown>>;
+  return (
+    typeof s.write === 'function' && typeof s.cork === 'function' && typeof s.uncork === 'function'
+  );
+}
