@@ -41,8 +41,8 @@ export interface RabbitMqPoolOptions {
   /** Passed to amqplib's `connect` (TLS: `ca`, `cert`, `key`, `passphrase`, `servername`, …). `timeout` is set from `connectTimeoutMs`. */
   socketOptions?: Record<string, unknown>;
   /**
-   * Frames written in one event-loop turn leave in one syscall (see write-coalescer.ts): a third less
-   * client CPU per confirmed publish under concurrency. Default true; false writes each frame as amqplib does.
+   * Frames written in one event-loop turn leave in one syscall (see write-coalescer.ts): ~9× fewer
+   * syscalls and ~10% less client CPU per confirmed publish under concurrency. Default true; false writes each frame as amqplib does.
    */
   coalesceWrites?: boolean;
 }

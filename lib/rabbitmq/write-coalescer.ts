@@ -12,8 +12,9 @@ const COALESCED = Symbol('nestjs-mq-pool.coalescedWrites');
  *
  * Why: amqplib hands the socket one `write()` per frame (its muxer drains each channel's frames one
  * by one), and an uncorked socket turns every write into its own syscall. Under concurrent load
- * that is one syscall per publish, ack and confirm reply: measured here, a third of the client's CPU
- * per confirmed publish at 256 concurrent publishers (11.6 → 8.2 µs per message with this on).
+ * that is one syscall per publish and per ack. Measured here, 20,000 confirmed publishes from 256
+ * concurrent callers: 21,800 write syscalls → 2,400, and ~10% less client CPU per message (median
+ * of 6 interleaved rounds: 11.4 → 10.3 µs), with throughput no lower.
  *
  * How: the first write of a turn goes out as before (a lone publish pays nothing but one
  * `nextTick`); a second write in the same turn corks the socket, and the end of the turn
