@@ -1,6 +1,6 @@
 /**
  * Pool overhead, side by side: 1,000,000 acquire+release of trivial resources at concurrency 1
- * and 64 (max 8 resources, so at 64 callers queue), for
+ * (max 8) and 64 (max 8, so every acquire queues; and max 64, so none does), for
  *   - this library's Pool: leak detection off; on (site stacks captured, the default when on);
  *     on without site capture (`captureLeakSite: false`);
  *   - generic-pool and tarn (dev dependencies);
@@ -21,8 +21,18 @@ import { type BenchRow, round, writeBenchResults } from './bench-results.js';
 
 const OPS = Number(process.env.BENCH_OPS ?? 1_000_000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
-const MAX = 8;
-const CONCURRENCIES = [1, 64] as const;
+/**
+ * The pool's size decides whether callers queue: with 8 resources and 64 callers every acquire
+ * waits (each op pays a pending promise, in every pool, the baseline included); with 64 nobody
+ * does, and the figure is the cost of concurrency itself (more resources, interleaved callers).
+ */
+const SCENARIOS = [
+  { concurrency: 1, max: 8 },
+  { concurrency: 64, max: 8 },
+  { concurrency: 64, max: 64 },
+] as const;
+/** The current run's pool size (a child measures one scenario). */
+let MAX = 8;
 
 interface Resource {
   id: number;
@@ -180,7 +190,8 @@ const SUBJECTS: Record<string, () => Subject<unknown>> = {
  * measurement runs in its own process so that no pool inherits JIT state (polymorphic call
  * sites, deoptimisations) from another: every one is measured at its best.
  */
-async function child(key: string, concurrency: number): Promise<void> {
+async function child(key: string, concurrency: number, max: number): Promise<void> {
+  MAX = max;
   const subject = SUBJECTS[key]!();
   await runOnce(subject, concurrency, Math.min(OPS, 200_000));
   gc();
@@ -202,17 +213,17 @@ async function parent(): Promise<void> {
     (k) => only === undefined || only.includes(k) || k === 'baseline' || k === 'generic-pool',
   );
   console.log(
-    `node ${process.version}, ${OPS.toLocaleString('en')} acquire+release per run, trivial resources, max=${MAX}, ` +
+    `node ${process.version}, ${OPS.toLocaleString('en')} acquire+release per run, trivial resources, ` +
       `median of ${ROUNDS} interleaved runs, one process per run (after a warm-up)`,
   );
   const rows: BenchRow[] = [];
-  for (const concurrency of CONCURRENCIES) {
+  for (const { concurrency, max } of SCENARIOS) {
     const samples = new Map<string, { name: string; ns: number[] }>();
     for (let round = 0; round < ROUNDS; round++) {
       for (const key of keys) {
         const out = execFileSync(
           process.execPath,
-          [...process.execArgv, script, '--child', key, String(concurrency)],
+          [...process.execArgv, script, '--child', key, String(concurrency), String(max)],
           {
             encoding: 'utf8',
             stdio: ['ignore', 'pipe', 'inherit'],
@@ -227,7 +238,8 @@ async function parent(): Promise<void> {
     const medianOf = (key: string): number => median(samples.get(key)!.ns);
     const baseline = medianOf('baseline');
     const gp = medianOf('generic-pool');
-    console.log(`\nconcurrency ${concurrency}`);
+    const waits = concurrency > max ? 'every acquire waits' : 'nobody waits';
+    console.log(`\nconcurrency ${concurrency}, max ${max} (${waits})`);
     console.log(
       '| pool | ns/op | ops/s | throughput vs generic-pool | time vs baseline | runs (ns/op) |\n|---|---:|---:|---:|---:|---|',
     );
@@ -241,6 +253,7 @@ async function parent(): Promise<void> {
       rows.push({
         implementation: name,
         concurrency,
+        scenario: `max ${max}`,
         ours: key.startsWith('pool-'),
         metrics: { nsPerOp: round(m, 1), opsPerSec: Math.round(1e9 / m) },
         ratios: {
@@ -254,7 +267,7 @@ async function parent(): Promise<void> {
   const file = await writeBenchResults({
     bench: 'pool',
     title: 'Pool core: acquire+release of trivial resources (CPU time)',
-    settings: { ops: OPS, rounds: ROUNDS, max: MAX, only: process.env.BENCH_ONLY ?? '' },
+    settings: { ops: OPS, rounds: ROUNDS, only: process.env.BENCH_ONLY ?? '' },
     units: { nsPerOp: 'ns/op', opsPerSec: 'ops/s' },
     rows,
     charts: [
@@ -263,6 +276,16 @@ async function parent(): Promise<void> {
         title: 'Pool core: acquire+release per second of CPU (max 8, median of runs)',
         metric: 'opsPerSec',
         higherIsBetter: true,
+        scenario: 'max 8',
+      },
+      {
+        id: 'pool-unqueued',
+        title:
+          'Pool core at concurrency 64 with max 64 (nobody waits): acquire+release per second of CPU',
+        metric: 'opsPerSec',
+        higherIsBetter: true,
+        scenario: 'max 64',
+        singleGroup: 'concurrency 64, max 64',
       },
     ],
   });
@@ -271,4 +294,9 @@ async function parent(): Promise<void> {
 
 const childIndex = process.argv.indexOf('--child');
 if (childIndex === -1) await parent();
-else await child(process.argv[childIndex + 1]!, Number(process.argv[childIndex + 2]));
+else
+  await child(
+    process.argv[childIndex + 1]!,
+    Number(process.argv[childIndex + 2]),
+    Number(process.argv[childIndex + 3]),
+  );

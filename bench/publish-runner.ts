@@ -48,7 +48,7 @@ export async function drive(
   await Promise.all(Array.from({ length: concurrency }, worker));
 }
 
-/** A warm-up of `warmup` publishes, a GC, then `messages` publishes measured. */
+/** A warm-up of `warmup` publishes, a GC, `warmup` more, then `messages` publishes measured. */
 export async function measure(
   publisher: Publisher,
   concurrency: number,
@@ -58,6 +58,10 @@ export async function measure(
   await drive(publisher, Math.min(concurrency, warmup), warmup);
   const latencies = new Float64Array(messages);
   collectGarbage();
+  // Warm up again after the GC: a full GC leaves a transient (measured here: the next 5,000
+  // publishes cost 1.5-2.5x the steady state, for every variant, most for the ones running the
+  // most JavaScript per message) that would otherwise be charged to the first part of the run.
+  await drive(publisher, concurrency, warmup);
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   await drive(publisher, concurrency, messages, latencies);

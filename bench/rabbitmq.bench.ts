@@ -15,7 +15,7 @@
  * Run: `node --import tsx bench/rabbitmq.bench.ts`
  * Env: AMQP_URL (default amqp://guest:guest@127.0.0.1:5672), BENCH_MESSAGES (default 20000),
  *      BENCH_ROUNDS (default 3, variant order rotated per round; each metric's median is reported), BENCH_CONCURRENCY (default "1,16,256"),
- *      BENCH_VARIANTS (comma-separated subset of the names above).
+ *      BENCH_VARIANTS (comma-separated subset of the names above), BENCH_TRACE=1 (print every run's figures).
  * Also writes bench/results/rabbitmq.json (drawn by `npx tsx scripts/bench-chart.ts`).
  */
 import { randomBytes } from 'node:crypto';
@@ -33,7 +33,9 @@ const URL = process.env.AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
 const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 20_000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const CONCURRENCY = (process.env.BENCH_CONCURRENCY ?? '1,16,256').split(',').map(Number);
-const WARMUP = Math.min(500, Math.max(50, Math.floor(MESSAGES / 20)));
+// Long enough for V8 to optimise every variant's hot path before the measured run: with 500, CPU per
+// message still fell round after round for the variants with more code (the library's lane).
+const WARMUP = Math.min(2_000, Math.max(50, Math.floor(MESSAGES / 10)));
 const BODY = randomBytes(256);
 
 /** rascal ships no types: the little of it used here. */
@@ -214,6 +216,10 @@ async function main(): Promise<void> {
       for (const v of order) {
         const result = await runOnce(v, concurrency, admin);
         rounds.set(v.name, [...(rounds.get(v.name) ?? []), result]);
+        if (process.env.BENCH_TRACE)
+          console.log(
+            `  r${r} ${v.name}: ${result.cpuUsPerMsg.toFixed(1)} µs/msg ${result.rate.toFixed(0)} msg/s`,
+          );
       }
     }
     for (const v of selected) row.set(v.name, medianResult(rounds.get(v.name) ?? []));
