@@ -1,6 +1,6 @@
 /** The part of a `net.Socket` / `tls.TLSSocket` that write coalescing needs. */
 interface CorkableStream {
-  write(...args: unknown[]): boolean;
+  write(chunk: unknown, encoding?: unknown, callback?: unknown): boolean;
   cork(): void;
   uncork(): void;
 }
@@ -37,11 +37,17 @@ export function coalesceWrites(stream: unknown): boolean {
     writesThisTurn = 0;
     if (corked) target.uncork();
   };
-  target.write = function coalescedWrite(this: unknown, ...args: unknown[]): boolean {
+  // Fixed parameters, not `...args`: this runs once per frame. `write(chunk, undefined, undefined)`
+  // is what `write(chunk)` means to a Writable.
+  target.write = function coalescedWrite(
+    chunk: unknown,
+    encoding?: unknown,
+    callback?: unknown,
+  ): boolean {
     if (writesThisTurn === 0) process.nextTick(endTurn);
     else if (writesThisTurn === 1) target.cork();
     writesThisTurn++;
-    return Reflect.apply(write, target, args) as boolean;
+    return write.call(target, chunk, encoding, callback);
   };
   target[COALESCED] = true;
   return true;
