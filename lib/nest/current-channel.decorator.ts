@@ -1,6 +1,6 @@
 import { createParamDecorator } from '@nestjs/common';
 import type { ChannelHandle } from './channel-handle.js';
-import { requestChannelsStorage } from './request-channels.js';
+import { RequestChannels } from './request-channels.js';
 import { ChannelScopeError } from './errors/channel-scope.error.js';
 import { DEFAULT_POOL_NAME } from './mq-pool.constants.js';
 
@@ -11,7 +11,7 @@ import { DEFAULT_POOL_NAME } from './mq-pool.constants.js';
  */
 export const CurrentChannel: (poolName?: string) => ParameterDecorator = createParamDecorator(
   (poolName: string | undefined): ChannelHandle => {
-    const channels = requestChannelsStorage.getStore();
+    const channels = RequestChannels.current();
     if (!channels) {
       throw new ChannelScopeError(
         '@CurrentChannel() was used on a route without ChannelInterceptor. Fix: add @UseInterceptors(ChannelInterceptor) to the route or its controller',

@@ -1,4 +1,4 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
+import { currentTag, runTagged } from '../rabbitmq/channel-context.js';
 import type { ChannelScope } from '../rabbitmq/channel-scope.js';
 import type { RabbitMqPool } from '../rabbitmq/rabbitmq-pool.js';
 import { ChannelHandle } from './channel-handle.js';
@@ -59,13 +59,23 @@ export class RequestChannels {
     }));
   }
 
-  /** Runs `fn` inside this request's scopes (the pools' own, then ours). */
+  /** The request's channels of the current async context (entered by `run`), if any. */
+  static current(): RequestChannels | undefined {
+    const tag = currentTag();
+    return tag instanceof RequestChannels ? tag : undefined;
+  }
+
+  /**
+   * Runs `fn` inside this request's scopes (the pools' own, then ours). All of them live in the
+   * one channel-context storage (see channel-context.ts), so nesting them costs no extra
+   * propagation per promise.
+   */
   run<T>(fn: () => T): T {
     if (this.entries.length === 1) {
       const { pool, scope } = this.entries[0]!;
-      return pool.runInChannelScope(scope, () => requestChannelsStorage.run(this, fn));
+      return pool.runInChannelScope(scope, () => runTagged(this, fn));
     }
-    let next = (): T => requestChannelsStorage.run(this, fn);
+    let next = (): T => runTagged(this, fn);
     for (const { pool, scope } of this.entries) {
       const inner = next;
       next = () => pool.runInChannelScope(scope, inner);
@@ -156,6 +166,3 @@ export class RequestChannels {
     }
   }
 }
-
-/** The current request's channels (set by `ChannelInterceptor`). */
-export const requestChannelsStorage = new AsyncLocalStorage<RequestChannels>();

@@ -1,17 +1,16 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
 import type { ConfirmChannel } from 'amqplib';
 import type { AcquireOptions } from '../core/pool.js';
+import { runInScope, scopeOf } from './channel-context.js';
 import type { ChannelLease } from './channel-lease.js';
 import { ChannelScope } from './channel-scope.js';
 
 /**
- * The channel scopes of one pool, in an AsyncLocalStorage: what makes `withChannel` re-entrant
- * (a nested call reuses the enclosing scope's channel instead of taking a second lease) and lets
- * `currentChannel()`, `@WithChannel()` and the Nest interceptor share one lease per async context.
+ * The channel scopes of one pool, in the async context (see channel-context.ts): what makes
+ * `withChannel` re-entrant (a nested call reuses the enclosing scope's channel instead of taking a
+ * second lease) and lets `currentChannel()`, `@WithChannel()` and the Nest interceptor share one
+ * lease per async context.
  */
 export class ChannelScopes {
-  private readonly storage = new AsyncLocalStorage<ChannelScope>();
-
   constructor(private readonly acquire: (opts?: AcquireOptions) => Promise<ChannelLease>) {}
 
   /** `fn` with the current scope's channel, or with a lease of its own released when it settles. */
@@ -19,7 +18,7 @@ export class ChannelScopes {
     fn: (channel: ConfirmChannel) => Promise<T>,
     opts?: AcquireOptions,
   ): Promise<T> {
-    const current = this.storage.getStore();
+    const current = scopeOf(this);
     if (current && !current.isEnded) {
       const lease = await current.obtain(opts);
       return fn(lease.channel);
@@ -27,7 +26,7 @@ export class ChannelScopes {
     const lease = await this.acquire(opts);
     const scope = new ChannelScope(this.acquire, lease, true);
     try {
-      return await this.storage.run(scope, () => fn(lease.channel));
+      return await runInScope(this, scope, () => fn(lease.channel));
     } finally {
       scope.end();
     }
@@ -35,7 +34,7 @@ export class ChannelScopes {
 
   /** The channel of the current async context, if its scope holds a live one. */
   currentChannel(): ConfirmChannel | undefined {
-    return this.storage.getStore()?.channel;
+    return scopeOf(this)?.channel;
   }
 
   /** Lazy (takes a lease on first use, released by `end()`), or around a lease the caller keeps. */
@@ -47,6 +46,6 @@ export class ChannelScopes {
 
   /** Runs `fn` (and everything async it starts) with `scope` as the current channel scope. */
   run<T>(scope: ChannelScope, fn: () => T): T {
-    return this.storage.run(scope, fn);
+    return runInScope(this, scope, fn);
   }
 }
