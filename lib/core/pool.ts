@@ -1,6 +1,7 @@
 import { fullJitterBackoff } from './backoff.js';
 import type { Clock, TimerHandle } from './clock.js';
 import { CoarseClock } from './coarse-clock.js';
+import { invalidDurationArgument, isDuration } from './duration-argument.js';
 import { AcquireTimeoutError } from './errors/acquire-timeout.error.js';
 import { InvalidPoolOptionsError } from './errors/invalid-pool-options.error.js';
 import { PoolClosedError } from './errors/pool-closed.error.js';
@@ -16,7 +17,7 @@ import type { DestroyReason, PoolEvents } from './pool-events.js';
 import type { PoolOptions, ResolvedPoolOptions } from './pool-options.js';
 import type { DrainReport, PoolStats } from './pool-stats.js';
 import { PooledResource, ResourceState } from './pooled-resource.js';
-import { MAX_TIMER_MS, resolvePoolOptions } from './resolve-pool-options.js';
+import { resolvePoolOptions } from './resolve-pool-options.js';
 import type { ResourceFactory } from './resource-factory.js';
 import { TypedEmitter } from './typed-emitter.js';
 import { WaiterQueue } from './waiter-queue.js';
@@ -30,9 +31,7 @@ export interface AcquireOptions {
 }
 
 /** A per-call `timeoutMs` the pool accepts (checked on the fast path too, so a bad one never passes unnoticed). */
-function isValidTimeout(t: unknown): t is number {
-  return typeof t === 'number' && t > 0 && t <= MAX_TIMER_MS;
-}
+const isValidTimeout = (t: unknown): t is number => isDuration(t, false);
 
 const PoolState = { Open: 0, Draining: 1, Closed: 2 } as const;
 type PoolState = (typeof PoolState)[keyof typeof PoolState];
@@ -252,15 +251,8 @@ export class Pool<T> {
    */
   drain(deadlineMs: number = this.options.drainTimeoutMs): Promise<DrainReport> {
     if (this.drainPromise === undefined) {
-      if (typeof deadlineMs !== 'number' || !(deadlineMs >= 0) || deadlineMs > MAX_TIMER_MS) {
-        return Promise.reject(
-          new InvalidPoolOptionsError(
-            'deadlineMs',
-            `must be a number of ms in [0, ${MAX_TIMER_MS}], got ${String(deadlineMs)}`,
-            'pass e.g. 10000',
-          ),
-        );
-      }
+      const invalid = invalidDurationArgument('deadlineMs', deadlineMs, true, '10000');
+      if (invalid !== undefined) return Promise.reject(invalid);
       this.drainPromise = this.runDrain(deadlineMs, deadlineMs);
     }
     return this.drainPromise;
@@ -381,15 +373,13 @@ export class Pool<T> {
     let timeoutMs = this.acquireTimeoutMs;
     if (options?.timeoutMs !== undefined) {
       const t = options.timeoutMs;
-      if (!isValidTimeout(t)) {
-        return Promise.reject(
-          new InvalidPoolOptionsError(
-            'timeoutMs',
-            `must be a number of ms in (0, ${MAX_TIMER_MS}], got ${String(t)}`,
-            'pass e.g. { timeoutMs: 5000 } or omit it',
-          ),
-        );
-      }
+      const invalid = invalidDurationArgument(
+        'timeoutMs',
+        t,
+        false,
+        '{ timeoutMs: 5000 } or omit it',
+      );
+      if (invalid !== undefined) return Promise.reject(invalid);
       timeoutMs = t;
     }
     if (this.failingFast()) {

@@ -33,6 +33,7 @@ import { SharedProducer } from './shared-producer.js';
 import { TransactionalProducerPool } from './transactional-producer-pool.js';
 import { errorMessage, withDeadline } from '../core/with-deadline.js';
 import { withTraceContext } from '../telemetry/index.js';
+import { invalidDurationArgument } from '../core/duration-argument.js';
 
 const NO_TRANSACTIONS = Object.freeze({
   max: 0,
@@ -275,6 +276,8 @@ export class KafkaPool {
 
   /** One metadata round trip over the long-lived admin client, bounded by `timeoutMs`; `BrokerUnreachableError` otherwise. */
   ping(timeoutMs: number): Promise<void> {
+    const invalid = invalidDurationArgument('timeoutMs', timeoutMs, false, 'ping(2000)');
+    if (invalid !== undefined) return Promise.reject(invalid);
     return this.probe.ping(timeoutMs);
   }
 
@@ -284,6 +287,10 @@ export class KafkaPool {
    * awaited → producers and the admin client disconnected. Idempotent (returns the same report).
    */
   drain(deadlineMs: number): Promise<KafkaDrainReport> {
+    if (this.draining === undefined) {
+      const invalid = invalidDurationArgument('deadlineMs', deadlineMs, true, 'drain(10000)');
+      if (invalid !== undefined) return Promise.reject(invalid);
+    }
     this.draining ??= this.doDrain(deadlineMs);
     return this.draining;
   }

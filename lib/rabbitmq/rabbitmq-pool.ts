@@ -37,6 +37,7 @@ import {
   traceAcquire,
   withTraceContext,
 } from '../telemetry/index.js';
+import { invalidDurationArgument } from '../core/duration-argument.js';
 
 export interface RabbitMqPoolDeps {
   /** Pool name for logs, errors and metrics labels. Default "default". */
@@ -341,6 +342,8 @@ export class RabbitMqPool {
    * Concurrent calls share one round trip, each bounded by its own `timeoutMs`.
    */
   async ping(timeoutMs: number): Promise<void> {
+    const invalid = invalidDurationArgument('timeoutMs', timeoutMs, false, 'ping(2000)');
+    if (invalid !== undefined) throw invalid;
     if (!this.connections.anyPublisherUp()) {
       throw new ConnectionUnavailableError(
         'no publisher connection is up',
@@ -388,6 +391,10 @@ export class RabbitMqPool {
    * Unacked deliveries return to their queue; nothing confirmed is lost. Idempotent.
    */
   drain(deadlineMs: number): Promise<RabbitMqDrainReport> {
+    if (this.drainPromise === undefined) {
+      const invalid = invalidDurationArgument('deadlineMs', deadlineMs, true, 'drain(10000)');
+      if (invalid !== undefined) return Promise.reject(invalid);
+    }
     this.drainPromise ??= this.runDrain(deadlineMs);
     return this.drainPromise;
   }

@@ -551,3 +551,24 @@ describe('KafkaPool: drain(), health(), ping()', () => {
     expect(fake.admins).toHaveLength(1);
   });
 });
+
+describe('KafkaPool: per-call durations', () => {
+  it('ping() and drain() reject a duration Node would fire after 1 ms (NaN, negative, > 2147483647), naming the argument', async () => {
+    const { pool } = makePool();
+    for (const bad of [Number.NaN, -1, 0, 2_147_483_648]) {
+      await expect(pool.ping(bad)).rejects.toMatchObject({
+        code: 'MQ_POOL_INVALID_OPTIONS',
+        key: 'timeoutMs',
+      });
+    }
+    for (const bad of [Number.NaN, -1, 2_147_483_648, '100' as unknown as number]) {
+      await expect(pool.drain(bad)).rejects.toMatchObject({
+        code: 'MQ_POOL_INVALID_OPTIONS',
+        key: 'deadlineMs',
+      });
+    }
+    // The refused drain did not start one: a valid drain still runs.
+    const report = await pool.drain(0);
+    expect(report).toBeDefined();
+  });
+});
