@@ -3,9 +3,10 @@ import { MAX_TIMER_MS } from './resolve-pool-options.js';
 
 /**
  * Checks a duration passed per call (`acquire({ timeoutMs })`, `ping(timeoutMs)`,
- * `drain(deadlineMs)`): a number of ms up to MAX_TIMER_MS, above 0 (or 0 too when `allowZero`). Returns the error to reject
- * with, or undefined. Why a check at all: Node fires a timer of NaN, a negative or a
- * > 2147483647 ms delay after 1 ms, so a bad value would turn into an instant, misleading timeout.
+ * `drain(deadlineMs)`): a number of ms up to MAX_TIMER_MS, above 0 (or 0 too when `allowZero`).
+ * Returns the error to reject with, or undefined. Why a check at all: Node fires a timer of NaN,
+ * a negative or a > 2147483647 ms delay after 1 ms, so a bad value would turn into an instant,
+ * misleading timeout.
  */
 export function invalidDurationArgument(
   key: string,
