@@ -8,6 +8,7 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { recordFigure } from './support/figures.js';
 import { settle, since, startProxyRig, type ProxyRig } from './support/proxy-rig.js';
+import { EARLY_TIMER_TOLERANCE_MS } from '../support/timer-precision.js';
 
 /**
  * Scenario 3 (issue 8): the path to the broker becomes a blackhole — sockets stay open, no byte and no
@@ -77,7 +78,7 @@ describe('scenario 3: blackhole detected by heartbeat, waiters fail at their dea
     expect(ping.error).toBeInstanceOf(ConnectionUnavailableError);
     for (const w of waited) {
       expect(w.error).toBeInstanceOf(AcquireTimeoutError);
-      expect(w.ms).toBeGreaterThanOrEqual(WAIT_MS - 5);
+      expect(w.ms).toBeGreaterThanOrEqual(WAIT_MS - EARLY_TIMER_TOLERANCE_MS);
       expect(w.ms).toBeLessThanOrEqual(WAIT_MS + SLACK_MS);
     }
     const waitOvershoot = Math.max(...waited.map((w) => w.ms - WAIT_MS));

@@ -9,6 +9,7 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { recordFigure } from './support/figures.js';
 import { settle, since, startProxyRig, type ProxyRig, type Settled } from './support/proxy-rig.js';
+import { EARLY_TIMER_TOLERANCE_MS } from '../support/timer-precision.js';
 
 /**
  * Scenario 4 (issue 8): 200 ms of added latency in each direction (every broker round trip takes 400 ms more).
@@ -40,7 +41,9 @@ describe('scenario 4: 200 ms latency — every deadline holds, in-flight work st
   });
 
   function overshoot(kind: string, ms: number, deadline: number): void {
-    expect(ms, `${kind} failed before its deadline`).toBeGreaterThanOrEqual(deadline - 5);
+    expect(ms, `${kind} failed before its deadline`).toBeGreaterThanOrEqual(
+      deadline - EARLY_TIMER_TOLERANCE_MS,
+    );
     expect(ms, `${kind} overshot its deadline`).toBeLessThanOrEqual(deadline + SLACK_MS);
     overshoots[kind] = Math.max(overshoots[kind] ?? -Infinity, Math.round(ms - deadline));
   }
