@@ -30,9 +30,6 @@ export interface AcquireOptions {
   timeoutMs?: number;
 }
 
-/** A per-call `timeoutMs` the pool accepts (checked on the fast path too, so a bad one never passes unnoticed). */
-const isValidTimeout = (t: unknown): t is number => isDuration(t, false);
-
 const PoolState = { Open: 0, Draining: 1, Closed: 2 } as const;
 type PoolState = (typeof PoolState)[keyof typeof PoolState];
 
@@ -198,7 +195,8 @@ export class Pool<T> {
           (this.validateFn === undefined ||
             this.time.now() - entry.idleSince < this.validateAfterIdleMs) &&
           (options === undefined ||
-            ((options.timeoutMs === undefined || isValidTimeout(options.timeoutMs)) &&
+            // A bad per-call timeoutMs takes the slow path, which rejects it: never unnoticed.
+            ((options.timeoutMs === undefined || isDuration(options.timeoutMs, false)) &&
               (options.signal === undefined || !options.signal.aborted)))
         ) {
           this.idle.pop();
