@@ -15,7 +15,8 @@
  * Run: `node --import tsx bench/rabbitmq.bench.ts`
  * Env: AMQP_URL (default amqp://guest:guest@127.0.0.1:5672), BENCH_MESSAGES (default 20000),
  *      BENCH_ROUNDS (default 3, variant order rotated per round; each metric's median is reported), BENCH_CONCURRENCY (default "1,16,256"),
- *      BENCH_VARIANTS (comma-separated subset of the names above), BENCH_TRACE=1 (print every run's figures).
+ *      BENCH_VARIANTS (comma-separated subset of the names above), BENCH_TRACE=1 (print every run's figures),
+ *      BENCH_WARMUP (publishes before and again after the pre-run GC; default 10000).
  * Also writes bench/results/rabbitmq.json (drawn by `npx tsx scripts/bench-chart.ts`).
  */
 import { randomBytes } from 'node:crypto';
@@ -33,9 +34,14 @@ const URL = process.env.AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
 const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 20_000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const CONCURRENCY = (process.env.BENCH_CONCURRENCY ?? '1,16,256').split(',').map(Number);
-// Long enough for V8 to optimise every variant's hot path before the measured run: with 500, CPU per
-// message still fell round after round for the variants with more code (the library's lane).
-const WARMUP = Math.min(2_000, Math.max(50, Math.floor(MESSAGES / 10)));
+// Publishes before the pre-run GC (V8 optimises every variant's hot path) and again between that GC
+// and the measured run (a full GC leaves a transient, most likely the young generation regrowing with
+// the allocation rate, scavenging more often meanwhile). Measured at 256 with 2,000
+// of each: 9-13 µs/msg for every variant against 7-8 µs in steady state, the library's lane worst
+// (it allocates the most per message); with 2,000 + 10,000, 8-10 µs; with 10,000 + 10,000, 7-8 µs.
+const WARMUP = Number(
+  process.env.BENCH_WARMUP ?? Math.min(10_000, Math.max(50, Math.floor(MESSAGES / 2))),
+);
 const BODY = randomBytes(256);
 
 /** rascal ships no types: the little of it used here. */
