@@ -36,9 +36,10 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const CONCURRENCY = (process.env.BENCH_CONCURRENCY ?? '1,16,256').split(',').map(Number);
 // Publishes before the pre-run GC (V8 optimises every variant's hot path) and again between that GC
 // and the measured run (a full GC leaves a transient, most likely the young generation regrowing with
-// the allocation rate, scavenging more often meanwhile). Measured at 256 with 2,000
-// of each: 9-13 µs/msg for every variant against 7-8 µs in steady state, the library's lane worst
-// (it allocates the most per message); with 2,000 + 10,000, 8-10 µs; with 10,000 + 10,000, 7-8 µs.
+// the allocation rate, scavenging more often meanwhile). Measured at 256, 4-5 rounds each, medians:
+// 2,000 + 2,000 gave the lane 12.1 µs/msg and raw amqplib 11.0 (steady state: 7-9 for both);
+// 2,000 + 10,000 gave 9.4 and 8.2; 10,000 + 10,000 gave 7.9 and 7.6. The lane allocates the most
+// per message, so a short warm-up charged it the most.
 const WARMUP = Number(
   process.env.BENCH_WARMUP ?? Math.min(10_000, Math.max(50, Math.floor(MESSAGES / 2))),
 );
