@@ -15,21 +15,23 @@ import {
 import { trapUnhandled } from './support/broker-faults.js';
 import { recordFigure } from './support/figures.js';
 
-const OUTAGE_MS = 15_000;
+/** The issue's figure (RabbitMQ adapter proof): unreachable for 30 s. */
+const OUTAGE_MS = 30_000;
+const OUTAGE = `${OUTAGE_MS / 1000} s`;
 const CALLERS = 64;
 
 /**
- * Scenario 1's long variant: the disposable node is killed and stays down for 15 s while 64 callers keep
+ * Scenario 1's long variant: the disposable node is killed and stays down for 30 s while 64 callers keep
  * publishing and leasing. Every call must fail at its own deadline (no hang, no fast spin) with the connect
  * error as `cause`; waiting and memory stay bounded; reconnects follow the capped backoff, not a tight loop;
  * the pool recovers by itself when the node returns.
  */
 describe.skipIf(!isDisposableRabbitMqSupported())(
-  'reliability #1 (long outage): RabbitMQ node unreachable for 15 s',
+  `reliability #1 (long outage): RabbitMQ node unreachable for ${OUTAGE}`,
   () => {
     const disposable = useDisposableRabbitMq({ label: 'down' });
 
-    it('broker unreachable for 15 s: calls fail at their deadline with the connect error as cause, memory bounded, no tight reconnect loop, recovery', async () => {
+    it(`broker unreachable for ${OUTAGE}: calls fail at their deadline with the connect error as cause, memory bounded, no tight reconnect loop, recovery`, async () => {
       const trap = trapUnhandled();
       const pool = new RabbitMqPool(
         {
@@ -115,19 +117,19 @@ describe.skipIf(!isDisposableRabbitMqSupported())(
         const p50 = waited[Math.floor(waited.length / 2)] ?? 0;
         const max = waited[waited.length - 1] ?? 0;
         console.log(
-          `[outage 15s] ${failures.length} calls failed at their 1000ms deadline (p50 ${p50}ms, max ${max}ms; ` +
+          `[outage ${OUTAGE}] ${failures.length} calls failed at their 1000ms deadline (p50 ${p50}ms, max ${max}ms; ` +
             `cause: ${String((failures[0]?.error as Error).cause)}); ${attempts} connect attempts over ` +
             `${pool.options.connections + pool.options.consumerConnections} connections; heap growth ` +
             `${heapGrowthMb.toFixed(1)} MB; max waiting ${maxWaiting}; node restart → confirmed publish ${recoveredMs}ms`,
         );
         recordFigure({
           scenario: 1,
-          title: 'RabbitMQ node down for 15 s under 64 callers (unreachable broker)',
+          title: `RabbitMQ node down for ${OUTAGE} under 64 callers (unreachable broker)`,
           expectation:
             'every call fails typed at its deadline with the connect error as cause; waiting and heap bounded; reconnect paced by backoff; recovers',
           result:
             `${failures.length} calls failed at the 1 s deadline (p50 ${p50} ms, max ${max} ms), cause ECONNREFUSED; ` +
-            `${attempts} connect attempts in 15 s; heap +${heapGrowthMb.toFixed(1)} MB; max waiting ${maxWaiting}; ` +
+            `${attempts} connect attempts in ${OUTAGE}; heap +${heapGrowthMb.toFixed(1)} MB; max waiting ${maxWaiting}; ` +
             `recovered (node start issued → confirmed publish) in ${recoveredMs} ms`,
         });
       } finally {
