@@ -26,6 +26,7 @@ export {
   type DestroyReason,
   type DrainReport,
   type Lease,
+  type LeakSiteCapture,
   type MqLogger,
   type PoolEvents,
   type PoolMetricsRecorder,

@@ -13,6 +13,7 @@ export { Pool, type AcquireOptions } from './pool.js';
 export type { DestroyReason, PoolEvents } from './pool-events.js';
 export {
   DEFAULT_POOL_OPTIONS,
+  type LeakSiteCapture,
   type PoolOptions,
   type ResolvedPoolOptions,
 } from './pool-options.js';

@@ -1,5 +1,6 @@
 import type { Clock, TimerHandle } from './clock.js';
 import type { CoarseClock } from './coarse-clock.js';
+import type { LeakSiteCapture } from './pool-options.js';
 import { AcquisitionSite } from './acquisition-site.js';
 import type { PooledResource } from './pooled-resource.js';
 
@@ -35,26 +36,35 @@ type Boundary = (...args: never[]) => unknown;
  * and one timer waits for the head. When it fires, every head past the threshold is reported and
  * unlinked, and the timer is re-armed for the new head. A release never touches the timer: a
  * timer that finds its lease gone just re-arms for the current head.
+ *
+ * Sites: with `'afterFirstLeak'` no stack is captured until the first report, and every acquire
+ * captures one after it (see `PoolOptions.captureLeakSite`): the hot path reads one field either way.
  */
 export class TimedLeakDetector implements LeakDetector {
   private head: PooledResource<unknown> | undefined = undefined;
   private tail: PooledResource<unknown> | undefined = undefined;
   private timer: TimerHandle | undefined = undefined;
   private stopped = false;
+  /** Whether `captureSite()` records a stack now. */
+  private capturing: boolean;
+  private readonly captureAfterFirstLeak: boolean;
   private readonly fire = (): void => this.onTimer();
 
   constructor(
     private readonly thresholdMs: number,
-    private readonly captureStacks: boolean,
+    captureLeakSite: LeakSiteCapture,
     /** Frames above and including this function are left out of the captured site. */
     private readonly boundary: Boundary,
     private readonly coarse: CoarseClock,
     private readonly clock: Clock,
     private readonly onLeak: (entry: PooledResource<unknown>, heldMs: number) => void,
-  ) {}
+  ) {
+    this.capturing = captureLeakSite === true;
+    this.captureAfterFirstLeak = captureLeakSite === 'afterFirstLeak';
+  }
 
   captureSite(): AcquisitionSite | undefined {
-    if (!this.captureStacks) return undefined;
+    if (!this.capturing) return undefined;
     const site = new AcquisitionSite();
     Error.captureStackTrace(site, this.boundary);
     return site;
@@ -104,6 +114,7 @@ export class TimedLeakDetector implements LeakDetector {
     while (entry !== undefined && now - entry.leasedAt >= this.thresholdMs) {
       // Unlinked once reported: one report per lease.
       this.untrack(entry);
+      if (this.captureAfterFirstLeak) this.capturing = true;
       this.onLeak(entry, now - entry.leasedAt);
       entry = this.head;
     }

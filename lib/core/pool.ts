@@ -832,9 +832,17 @@ export class Pool<T> {
     const site = entry.lease?.site?.describe();
     this.logger.warn(
       `pool "${this.name}": a lease has been held for ${Math.round(heldMs)}ms (leakDetectionMs=${this.options.leakDetectionMs}); was it released?`,
-      { heldMs, site: site ?? 'set captureLeakSite: true to record where leases are acquired' },
+      { heldMs, site: site ?? this.whyNoLeakSite() },
     );
     this.events.emit('leak', { resource: entry.resource, heldMs, site, leaks: this.leakCount });
+  }
+
+  private whyNoLeakSite(): string {
+    return this.options.captureLeakSite === false
+      ? "not recorded: set captureLeakSite: true (or 'afterFirstLeak') to record where leases are acquired"
+      : 'not recorded: this lease was acquired before the pool reported its first leak ' +
+          "(captureLeakSite: 'afterFirstLeak'); acquires record their site from now on, so the next " +
+          'leak report of this code path names it. captureLeakSite: true records every site from the start';
   }
 
   // ---------------------------------------------------------------- drain

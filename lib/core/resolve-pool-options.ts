@@ -1,6 +1,8 @@
 import { InvalidPoolOptionsError } from './errors/invalid-pool-options.error.js';
 import {
   DEFAULT_POOL_OPTIONS,
+  isLeakSiteCapture,
+  LEAK_SITE_CAPTURE_FIX,
   type PoolOptions,
   type ResolvedPoolOptions,
 } from './pool-options.js';
@@ -202,11 +204,11 @@ export function resolvePoolOptions(options: PoolOptions, keyPrefix = ''): Resolv
     'use 0 to turn leak detection off, or e.g. 60000',
   );
   const captureLeakSite = pick('captureLeakSite');
-  if (typeof captureLeakSite !== 'boolean') {
+  if (!isLeakSiteCapture(captureLeakSite)) {
     throw new InvalidPoolOptionsError(
       `${p}captureLeakSite`,
-      `must be a boolean, got ${describe(captureLeakSite)}`,
-      'use true or false',
+      `must be true, false or 'afterFirstLeak', got ${describe(captureLeakSite)}`,
+      LEAK_SITE_CAPTURE_FIX,
     );
   }
 

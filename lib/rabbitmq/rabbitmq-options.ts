@@ -1,3 +1,5 @@
+import type { LeakSiteCapture } from '../core/pool-options.js';
+
 /** What a user may pass as `rabbitmq: {...}`. Every key is optional except `url`; defaults below. */
 export interface RabbitMqPoolOptions {
   /** `amqp://` or `amqps://` URL, or several (cluster nodes tried in turn). May hold credentials: never logged. */
@@ -21,6 +23,12 @@ export interface RabbitMqPoolOptions {
   heartbeatSeconds?: number;
   /** A lease held longer than this is reported as a leak (warning + metric). 0 = off. */
   leakDetectionMs?: number;
+  /**
+   * With leak detection on, when acquires record their site (a stack, 2-4 µs each): `'afterFirstLeak'`
+   * (default) from the pool's first leak report on, so the next report names the site; `true` always;
+   * `false` never. See the core `PoolOptions.captureLeakSite`.
+   */
+  captureLeakSite?: LeakSiteCapture;
   /** Idle pool channels above `minChannels` are closed after this. */
   idleTimeoutMs?: number;
   /** Pool channels are retired after this age (with jitter). 0 = unlimited. */
@@ -59,6 +67,7 @@ export interface ResolvedRabbitMqOptions {
   confirmTimeoutMs: number;
   heartbeatSeconds: number;
   leakDetectionMs: number;
+  captureLeakSite: LeakSiteCapture;
   idleTimeoutMs: number;
   maxLifetimeMs: number;
   publishChannels: number;
@@ -91,6 +100,7 @@ export const DEFAULT_RABBITMQ_OPTIONS: Readonly<
   confirmTimeoutMs: 10_000,
   heartbeatSeconds: 10,
   leakDetectionMs: 0,
+  captureLeakSite: 'afterFirstLeak',
   idleTimeoutMs: 30_000,
   maxLifetimeMs: 0,
   publishChannels: 1,

@@ -1,4 +1,5 @@
 import { InvalidPoolOptionsError } from '../core/errors/invalid-pool-options.error.js';
+import { isLeakSiteCapture, LEAK_SITE_CAPTURE_FIX } from '../core/pool-options.js';
 import { redactUrl } from '../core/redact-url.js';
 import { DEFAULT_RABBITMQ_OPTIONS, type ResolvedRabbitMqOptions } from './rabbitmq-options.js';
 
@@ -15,6 +16,7 @@ const KNOWN_KEYS = new Set([
   'confirmTimeoutMs',
   'heartbeatSeconds',
   'leakDetectionMs',
+  'captureLeakSite',
   'idleTimeoutMs',
   'maxLifetimeMs',
   'publishChannels',
@@ -94,6 +96,14 @@ export function validateRabbitMqOptions(
           'an object of amqplib socket options (TLS: ca, cert, key, …)',
         );
 
+  const captureLeakSite = o['captureLeakSite'] ?? d.captureLeakSite;
+  if (!isLeakSiteCapture(captureLeakSite)) {
+    throw new InvalidPoolOptionsError(
+      `${PREFIX}.captureLeakSite`,
+      `must be true, false or 'afterFirstLeak', got ${typeof captureLeakSite}`,
+      LEAK_SITE_CAPTURE_FIX,
+    );
+  }
   const coalesceWrites = o['coalesceWrites'] ?? d.coalesceWrites;
   if (typeof coalesceWrites !== 'boolean') {
     throw new InvalidPoolOptionsError(
@@ -114,6 +124,7 @@ export function validateRabbitMqOptions(
     confirmTimeoutMs: int(o, 'confirmTimeoutMs', d.confirmTimeoutMs, 1, 3_600_000),
     heartbeatSeconds: int(o, 'heartbeatSeconds', d.heartbeatSeconds, 0, 3_600),
     leakDetectionMs: int(o, 'leakDetectionMs', d.leakDetectionMs, 0, 86_400_000),
+    captureLeakSite,
     idleTimeoutMs: int(o, 'idleTimeoutMs', d.idleTimeoutMs, 0, 86_400_000),
     maxLifetimeMs: int(o, 'maxLifetimeMs', d.maxLifetimeMs, 0, 604_800_000),
     publishChannels,

@@ -132,6 +132,7 @@ export class RabbitMqPool {
       idleTimeoutMs: o.idleTimeoutMs,
       maxLifetimeMs: o.maxLifetimeMs,
       leakDetectionMs: o.leakDetectionMs,
+      captureLeakSite: o.captureLeakSite,
       // The factory waits for connections itself (event-driven) and backs off real failures.
       createBackoff: { initialDelayMs: 1, maxDelayMs: 50 },
       clock: this.clock,

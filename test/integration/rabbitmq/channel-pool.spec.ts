@@ -14,6 +14,11 @@ import {
   uniqueName,
 } from './support/rabbitmq-admin.js';
 
+// A named function, so the leak report's site is easy to find.
+async function acquireAndForget(pool: RabbitMqPool) {
+  return pool.acquire();
+}
+
 describe('RabbitMqPool channel leases (real broker)', () => {
   let admin: ChannelModel;
   let ctl = false;
@@ -214,7 +219,11 @@ describe('RabbitMqPool channel leases (real broker)', () => {
       { name: 'leak', logger: testLogger() },
     );
     const leaks: number[] = [];
-    pool.on('leak', (l) => leaks.push(l.heldMs));
+    const sites: (string | undefined)[] = [];
+    pool.on('leak', (l) => {
+      leaks.push(l.heldMs);
+      sites.push(l.site);
+    });
     try {
       const q = uniqueName('leak-q');
       await pool.withChannel((ch) => ch.assertQueue(q, { durable: false }));
@@ -228,7 +237,15 @@ describe('RabbitMqPool channel leases (real broker)', () => {
       expect(published).toBeGreaterThan(0);
       expect(leaks).toHaveLength(1); // the forgotten lease only
       expect(pool.stats().leaks).toBe(1);
+      expect(sites).toEqual([undefined]); // acquired before the first leak: no stack was taken
+      // The same code path forgets another lease: now the report names it.
+      const forgottenAgain = await acquireAndForget(pool);
+      for (const until = Date.now() + 2_000; leaks.length < 2 && Date.now() < until;)
+        await sleep(20);
+      expect(leaks).toHaveLength(2);
+      expect(sites[1]).toContain('acquireAndForget');
       forgotten.release();
+      forgottenAgain.release();
       await pool.withChannel((ch) => ch.deleteQueue(q));
     } finally {
       await pool.close();

@@ -17,6 +17,20 @@ function countingMetrics(): PoolMetricsRecorder & { leaks: number } {
   return m;
 }
 
+/** Counts `Error.captureStackTrace` calls until `restore()`. */
+function countStackCaptures(): { count: number; restore(): void } {
+  const original = Error.captureStackTrace;
+  const counter = {
+    count: 0,
+    restore: () => void (Error.captureStackTrace = original),
+  };
+  Error.captureStackTrace = (...args: Parameters<typeof original>) => {
+    counter.count++;
+    original(...args);
+  };
+  return counter;
+}
+
 // A named function, so the site in the stack is easy to find.
 async function checkoutAndForget(pool: ReturnType<typeof makePool>['pool']) {
   return pool.acquire();
@@ -25,7 +39,10 @@ async function checkoutAndForget(pool: ReturnType<typeof makePool>['pool']) {
 describe('Pool leak detection', () => {
   it('emits one leak event with the acquisition site for a lease held past leakDetectionMs', async () => {
     const metrics = countingMetrics();
-    const { pool, clock, logger } = makePool({ leakDetectionMs: 1000, metrics }, undefined);
+    const { pool, clock, logger } = makePool(
+      { leakDetectionMs: 1000, captureLeakSite: true, metrics },
+      undefined,
+    );
     const leaks: LeakEvent[] = [];
     pool.on('leak', (e) => leaks.push(e));
     const lease = await checkoutAndForget(pool);
@@ -92,27 +109,69 @@ describe('Pool leak detection', () => {
     expect(logger.lines.find((l) => l.level === 'warn')!.fields!.site).toContain('captureLeakSite');
   });
 
+  it("by default ('afterFirstLeak') captures no stack until the first leak, then names the next leak's site", async () => {
+    const { pool, clock, logger } = makePool({ max: 4, leakDetectionMs: 1000 });
+    const leaks: LeakEvent[] = [];
+    pool.on('leak', (e) => leaks.push(e));
+    const captures = countStackCaptures();
+    try {
+      for (let i = 0; i < 10; i++) (await pool.acquire()).release();
+      expect(captures.count).toBe(0);
+      await checkoutAndForget(pool);
+      expect(captures.count).toBe(0);
+      await clock.tick(1000);
+      expect(leaks).toHaveLength(1);
+      expect(leaks[0]!.site).toBeUndefined();
+      const warning = logger.lines.find((l) => l.level === 'warn')!;
+      expect(warning.fields!.site).toContain('from now on');
+      expect(warning.fields!.site).toContain('captureLeakSite: true');
+
+      // The same code path leaks again: this time its site is known.
+      await checkoutAndForget(pool);
+      expect(captures.count).toBe(1);
+      await clock.tick(1000);
+      expect(leaks).toHaveLength(2);
+      expect(leaks[1]!.site).toContain('checkoutAndForget');
+      expect(leaks[1]!.leaks).toBe(2);
+      // And it stays on: every later acquire records its site.
+      (await pool.acquire()).release();
+      expect(captures.count).toBe(2);
+    } finally {
+      captures.restore();
+    }
+  });
+
+  it('a lease acquired before the first leak and leaked after it is reported without a site', async () => {
+    const { pool, clock, logger } = makePool({ max: 4, leakDetectionMs: 1000 });
+    const leaks: LeakEvent[] = [];
+    pool.on('leak', (e) => leaks.push(e));
+    await pool.acquire();
+    await clock.tick(500);
+    await pool.acquire();
+    await clock.tick(500);
+    expect(leaks).toHaveLength(1);
+    await clock.tick(500);
+    expect(leaks).toHaveLength(2);
+    expect(leaks[1]!.site).toBeUndefined();
+    expect(logger.lines.filter((l) => l.level === 'warn')).toHaveLength(2);
+  });
+
   it('is a null object when off: no event, no timer, no stack capture', async () => {
     const { pool, clock } = makePool({ leakDetectionMs: 0, idleTimeoutMs: 0 });
     const leaks: LeakEvent[] = [];
     pool.on('leak', (e) => leaks.push(e));
     (await pool.acquire()).release();
     await clock.tick(5000);
-    const captured = Error.captureStackTrace;
-    let captures = 0;
-    Error.captureStackTrace = (...args: Parameters<typeof captured>) => {
-      captures++;
-      captured(...args);
-    };
+    const captures = countStackCaptures();
     try {
       await pool.acquire();
     } finally {
-      Error.captureStackTrace = captured;
+      captures.restore();
     }
     expect(clock.pendingCount()).toBe(0);
     await clock.tick(10_000_000);
     expect(leaks).toHaveLength(0);
-    expect(captures).toBe(0);
+    expect(captures.count).toBe(0);
   });
 
   it('a leak listener that throws is logged and does not break the pool', async () => {

@@ -31,7 +31,7 @@ describe('Pool options', () => {
       lifetimeJitter: 0.1,
       validateAfterIdleMs: 1000,
       leakDetectionMs: 0,
-      captureLeakSite: true,
+      captureLeakSite: 'afterFirstLeak',
       createBackoff: { initialDelayMs: 100, maxDelayMs: 10_000 },
       failFastAfterCreateFailures: 0,
       drainTimeoutMs: 30_000,
@@ -106,7 +106,7 @@ describe('Pool options', () => {
     ],
     [
       { max: 2, captureLeakSite: 'yes' },
-      'Invalid option "captureLeakSite": must be a boolean, got "yes".',
+      'Invalid option "captureLeakSite": must be true, false or \'afterFirstLeak\', got "yes".',
     ],
     [{ max: 2, createBackoff: 100 }, 'Invalid option "createBackoff": must be an object, got 100.'],
     [

@@ -78,6 +78,11 @@ describe('validateRabbitMqOptions', () => {
     [{ url: 'amqp://h', socketOptions: 'tls' }, 'rabbitmq.socketOptions', /must be an object/],
     [{ url: 'amqp://h', connectionName: '' }, 'rabbitmq.connectionName', /non-empty/],
     [{ url: 'amqp://h', coalesceWrites: 'yes' }, 'rabbitmq.coalesceWrites', /boolean, got string/],
+    [
+      { url: 'amqp://h', captureLeakSite: 'always' },
+      'rabbitmq.captureLeakSite',
+      /true, false or 'afterFirstLeak', got string/,
+    ],
     [null, 'rabbitmq', /must be an object/],
   ])('rejects %j naming %s', (input, key, problem) => {
     const e = invalid(input);
