@@ -5,24 +5,21 @@ import { AcquisitionSite } from './acquisition-site.js';
 import type { PooledResource } from './pooled-resource.js';
 
 /**
- * Watches leased resources for being held too long. The pool calls it on every acquire and
- * release, so when leak detection is off it uses `NO_LEAK_DETECTOR`, a null object with empty
- * methods, and the hot path carries no `if`.
+ * Watches leased resources for being held too long. The pool calls it on every acquire, so when
+ * leak detection is off it uses `NO_LEAK_DETECTOR`, a null object with empty methods, and the hot
+ * path carries no `if`.
  */
 export interface LeakDetector {
   /** Called inside `acquire()`; a stack is captured only when detection and site capture are on. */
   captureSite(): AcquisitionSite | undefined;
   /** The resource was just leased. */
   track<T>(entry: PooledResource<T>): void;
-  /** Its lease ended. */
-  untrack<T>(entry: PooledResource<T>): void;
   stop(): void;
 }
 
 export const NO_LEAK_DETECTOR: LeakDetector = Object.freeze({
   captureSite: () => undefined,
   track: () => undefined,
-  untrack: () => undefined,
   stop: () => undefined,
 });
 
@@ -31,18 +28,17 @@ type Boundary = (...args: never[]) => unknown;
 /**
  * Reports each lease held longer than `thresholdMs`, once, with at most one timer for the pool.
  *
- * All leases share one threshold, so ordering them by lease time also orders their deadlines:
- * leased resources form an intrusive doubly linked list in lease order (O(1) track and untrack),
- * and one timer waits for the head. When it fires, every head past the threshold is reported and
- * unlinked, and the timer is re-armed for the new head. A release never touches the timer: a
- * timer that finds its lease gone just re-arms for the current head.
+ * Cheap on the hot path: a lease only stamps its resource (`leasedAt`) and a release does nothing
+ * at all. The one timer is armed for the oldest lease's deadline; when it fires it looks at the
+ * resources leased now (at most `max` of them), reports those past the threshold (oldest first,
+ * each lease once: `leakReported` holds the lease last reported) and re-arms for the oldest lease
+ * left. A lease taken later is due later, so the timer is never late; one released meanwhile just
+ * makes it fire with nothing to report. About one scan of the leased resources per threshold.
  *
  * Sites: with `'afterFirstLeak'` no stack is captured until the first report, and every acquire
  * captures one after it (see `PoolOptions.captureLeakSite`): the hot path reads one field either way.
  */
 export class TimedLeakDetector implements LeakDetector {
-  private head: PooledResource<unknown> | undefined = undefined;
-  private tail: PooledResource<unknown> | undefined = undefined;
   private timer: TimerHandle | undefined = undefined;
   private stopped = false;
   /** Whether `captureSite()` records a stack now. */
@@ -55,6 +51,8 @@ export class TimedLeakDetector implements LeakDetector {
     captureLeakSite: LeakSiteCapture,
     /** Frames above and including this function are left out of the captured site. */
     private readonly boundary: Boundary,
+    /** The pool's resources; the detector looks at those leased. */
+    private readonly resources: () => Iterable<PooledResource<unknown>>,
     private readonly coarse: CoarseClock,
     private readonly clock: Clock,
     private readonly onLeak: (entry: PooledResource<unknown>, heldMs: number) => void,
@@ -71,35 +69,14 @@ export class TimedLeakDetector implements LeakDetector {
   }
 
   track<T>(entry: PooledResource<T>): void {
-    if (this.stopped) return;
-    const node = entry as PooledResource<unknown>;
-    node.leasedAt = this.coarse.now();
-    node.leakTracked = true;
-    node.leakPrev = this.tail;
-    node.leakNext = undefined;
-    if (this.tail === undefined) this.head = node;
-    else this.tail.leakNext = node;
-    this.tail = node;
-    if (this.timer === undefined) this.arm(this.thresholdMs);
-  }
-
-  untrack<T>(entry: PooledResource<T>): void {
-    const node = entry as PooledResource<unknown>;
-    if (!node.leakTracked) return;
-    node.leakTracked = false;
-    const { leakPrev: prev, leakNext: next } = node;
-    if (prev === undefined) this.head = next;
-    else prev.leakNext = next;
-    if (next === undefined) this.tail = prev;
-    else next.leakPrev = prev;
-    node.leakPrev = node.leakNext = undefined;
+    entry.leasedAt = this.coarse.now();
+    if (this.timer === undefined && !this.stopped) this.arm(this.thresholdMs);
   }
 
   stop(): void {
     this.stopped = true;
     if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
     this.timer = undefined;
-    this.head = this.tail = undefined;
   }
 
   private arm(delayMs: number): void {
@@ -110,14 +87,23 @@ export class TimedLeakDetector implements LeakDetector {
     this.timer = undefined;
     if (this.stopped) return;
     const now = this.coarse.exact();
-    let entry = this.head;
-    while (entry !== undefined && now - entry.leasedAt >= this.thresholdMs) {
-      // Unlinked once reported: one report per lease.
-      this.untrack(entry);
+    const due: PooledResource<unknown>[] = [];
+    let oldestLeft = Infinity;
+    for (const entry of this.resources()) {
+      const lease = entry.lease;
+      if (lease === undefined || entry.leakReported === lease) continue;
+      if (now - entry.leasedAt >= this.thresholdMs) due.push(entry);
+      else if (entry.leasedAt < oldestLeft) oldestLeft = entry.leasedAt;
+    }
+    due.sort((a, b) => a.leasedAt - b.leasedAt);
+    for (const entry of due) {
+      // Listeners run in between: skip a lease that ended meanwhile.
+      if (entry.lease === undefined || this.stopped) continue;
+      entry.leakReported = entry.lease;
       if (this.captureAfterFirstLeak) this.capturing = true;
       this.onLeak(entry, now - entry.leasedAt);
-      entry = this.head;
     }
-    if (entry !== undefined) this.arm(entry.leasedAt + this.thresholdMs - now);
+    if (oldestLeft !== Infinity && this.timer === undefined && !this.stopped)
+      this.arm(oldestLeft + this.thresholdMs - now);
   }
 }

@@ -168,6 +168,7 @@ export class Pool<T> {
             resolved.leakDetectionMs,
             resolved.captureLeakSite,
             Pool.prototype.acquire,
+            () => this.all.values() as Iterable<PooledResource<unknown>>,
             this.time,
             this.clock,
             (entry, heldMs) => this.reportLeak(entry as PooledResource<T>, heldMs),
@@ -321,7 +322,6 @@ export class Pool<T> {
       throw new PoolInvariantError(
         `resource #${entry.id} ${verb} by a lease that does not hold it`,
       );
-    this.leakDetector.untrack(entry);
     entry.lease = undefined;
     this.leasedCount--;
     return entry;
@@ -906,7 +906,6 @@ export class Pool<T> {
       if (entry.state === ResourceState.Leased) {
         const lease = entry.lease!;
         lease.revoke();
-        this.leakDetector.untrack(entry);
         entry.lease = undefined;
         this.leasedCount--;
         void this.destroyEntry(entry, 'drain');

@@ -79,13 +79,10 @@ export class PooledResource<T> {
   /** Set when it must not be reused: destroyed at the next opportunity (release, validation end). */
   retireReason: DestroyReason | undefined = undefined;
   lifetimeTimer: TimerHandle | undefined = undefined;
-  // Leak-detector bookkeeping (see leak-detector.ts): when the current lease began, and the links
-  // of the list of leased resources in lease order. Kept here, on the long-lived record, rather
-  // than on the short-lived lease: links between old objects cost the GC nothing per acquire.
+  // Leak-detector bookkeeping (see leak-detector.ts): when the current lease began, and the
+  // lease last reported as a leak (each lease is reported once).
   leasedAt = 0;
-  leakPrev: PooledResource<T> | undefined = undefined;
-  leakNext: PooledResource<T> | undefined = undefined;
-  leakTracked = false;
+  leakReported: LeaseHandle | undefined = undefined;
 
   constructor(
     readonly resource: T,
