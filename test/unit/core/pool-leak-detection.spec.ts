@@ -84,6 +84,26 @@ describe('Pool leak detection', () => {
     expect(leaks).toHaveLength(1);
   });
 
+  it('reports leases due together oldest first, and skips one a listener released meanwhile', async () => {
+    const { pool, clock } = makePool({ max: 3, leakDetectionMs: 1000 });
+    const a = await pool.acquire();
+    await clock.tick(1);
+    const b = await pool.acquire();
+    await clock.tick(1);
+    const c = await pool.acquire();
+    const reported: unknown[] = [];
+    pool.on('leak', (e) => {
+      reported.push(e.resource);
+      if (e.resource === a.resource) b.release(); // handling the first report frees the second
+    });
+    const [ra, rc] = [a.resource, c.resource];
+    // A long synchronous run delays the timer past all three deadlines: one firing reports them.
+    clock.stall(1000);
+    await clock.tick(0);
+    expect(reported).toEqual([ra, rc]);
+    expect(pool.stats().leaks).toBe(2);
+  });
+
   it('a reused resource is tracked afresh for its new lease', async () => {
     const { pool, clock } = makePool({ max: 1, leakDetectionMs: 1000 });
     const leaks: LeakEvent[] = [];

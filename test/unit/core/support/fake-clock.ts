@@ -52,6 +52,11 @@ export class FakeClock implements Clock {
     return [...this.timers.values()].filter((t) => t.ms > minMs).length;
   }
 
+  /** Moves time forward by `ms` without firing anything: a long synchronous run that delays timers. */
+  stall(ms: number): void {
+    this.current += ms;
+  }
+
   /** Moves time forward by `ms`, firing due timers in order, flushing promise callbacks after each. */
   async tick(ms: number): Promise<void> {
     const target = this.current + ms;
@@ -59,7 +64,8 @@ export class FakeClock implements Clock {
     for (;;) {
       const next = this.nextDue(target);
       if (next === undefined) break;
-      this.current = next.due;
+      // A timer made late by `stall()` fires at the current time: time never runs backwards.
+      this.current = Math.max(this.current, next.due);
       this.timers.delete(next.id);
       next.fn();
       await flush();
