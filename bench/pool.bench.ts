@@ -18,7 +18,7 @@ import { fileURLToPath } from 'node:url';
 import genericPool from 'generic-pool';
 import { Pool as TarnPool } from 'tarn';
 
-import { Pool } from '../lib/core/index.js';
+import { Pool, type PoolOptions } from '../lib/core/index.js';
 import { type BenchRow, round, writeBenchResults } from './bench-results.js';
 
 const OPS = Number(process.env.BENCH_OPS ?? 1_000_000);
@@ -94,7 +94,7 @@ function minimalSubject(): Subject<Resource> {
 
 function ourSubject(
   name: string,
-  options: { leakDetectionMs?: number; captureLeakSite?: boolean | 'afterFirstLeak' },
+  options: Pick<PoolOptions, 'leakDetectionMs' | 'captureLeakSite'>,
 ) {
   let pool!: Pool<Resource>;
   const subject: Subject<{ release(): void }> = {
