@@ -20,7 +20,11 @@ export interface PoolEvents<T> {
   createError: { error: unknown; attempt: number; retryInMs: number };
   /** `factory.destroy()` was called for this resource. */
   destroyed: { resource: T; reason: DestroyReason; error?: unknown };
-  /** A lease was held longer than `leakDetectionMs`: emitted once per lease. */
+  /**
+   * A lease was held longer than `leakDetectionMs`: emitted once per lease. `site` is the stack of
+   * its `acquire()` when one was recorded (see `captureLeakSite`: by default only for leases taken
+   * after the pool's first leak); `leaks` counts reports since the pool was made.
+   */
   leak: { resource: T; heldMs: number; site: string | undefined; leaks: number };
   /** `drain()` or `close()` finished. */
   drained: { destroyed: number; leasedAtDeadline: number; durationMs: number; timedOut: boolean };

@@ -62,7 +62,7 @@ export interface RabbitMqPoolEvents {
   blocked: ConnectionEvent & { reason: string };
   unblocked: ConnectionEvent;
   staleDelivery: StaleDeliveryError;
-  /** A lease was held longer than `leakDetectionMs` (reported once per lease). */
+  /** A lease was held longer than `leakDetectionMs` (reported once per lease; `site` as in the core pool's `leak` event). */
   leak: { heldMs: number; site: string | undefined; leaks: number };
 }
 
