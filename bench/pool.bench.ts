@@ -6,11 +6,13 @@
  *     one; `captureLeakSite: false` runs the same code); on with `captureLeakSite: true` (a stack
  *     per acquire);
  *   - generic-pool and tarn (dev dependencies);
- *   - a minimal array-stack + FIFO-waiter pool written below: the floor any pool can reach.
+ *   - a minimal array-stack + FIFO-waiter pool written below: the floor any pool can reach;
+ *   - that baseline plus a lease object per checkout and a deadline per waiter: the floor of any
+ *     pool with this library's semantics (a released lease refuses use; every wait has a deadline).
  *
  * Run: `npm run bench:pool` (= node --expose-gc --import tsx bench/pool.bench.ts).
  * Env: BENCH_OPS (default 1000000), BENCH_ROUNDS (default 5; the median run is reported),
- *      BENCH_ONLY (comma-separated subject keys; baseline and generic-pool always run).
+ *      BENCH_ONLY (comma-separated subject keys; baseline, floor and generic-pool always run).
  * Also writes bench/results/pool.json (drawn by `npx tsx scripts/bench-chart.ts`).
  */
 import { fileURLToPath } from 'node:url';
@@ -73,6 +75,78 @@ class MinimalPool {
   }
 }
 
+/**
+ * The floor under the issue's semantics: the baseline plus only what any pool with this API must
+ * do, whatever its design: a single-use lease object per checkout (so a released lease can refuse
+ * use), and a waiter record holding its deadline and both settle functions (every wait ends at a
+ * deadline). No timers, no abort, no metrics, no validation, no leak tracking. Where every acquire
+ * waits it shows how far a pool with leases and deadlines can possibly get from generic-pool.
+ */
+class FloorLease {
+  private ended = false;
+
+  constructor(
+    private readonly pool: FloorPool,
+    private readonly held: Resource,
+  ) {}
+
+  get resource(): Resource {
+    if (this.ended) throw new Error('lease already released');
+    return this.held;
+  }
+
+  release(): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.pool.release(this.held);
+  }
+}
+
+class FloorWaiter {
+  resolve!: (lease: FloorLease) => void;
+  reject!: (reason: unknown) => void;
+  readonly promise = new Promise<FloorLease>((resolve, reject) => {
+    this.resolve = resolve;
+    this.reject = reject;
+  });
+
+  constructor(readonly deadline: number) {}
+}
+
+class FloorPool {
+  private readonly free: Resource[] = [];
+  private readonly waiters: (FloorWaiter | undefined)[] = [];
+  private head = 0;
+  /** Stands for a cached clock reading (a real read would cost more). */
+  private readonly now = 0;
+
+  constructor(size: number) {
+    for (let i = 0; i < size; i++) this.free.push(makeResource());
+  }
+
+  acquire(): Promise<FloorLease> {
+    const r = this.free.pop();
+    if (r !== undefined) return Promise.resolve(new FloorLease(this, r));
+    const waiter = new FloorWaiter(this.now + 5_000);
+    this.waiters.push(waiter);
+    return waiter.promise;
+  }
+
+  release(r: Resource): void {
+    if (this.head < this.waiters.length) {
+      const waiter = this.waiters[this.head]!;
+      this.waiters[this.head++] = undefined;
+      if (this.head === this.waiters.length) {
+        this.waiters.length = 0;
+        this.head = 0;
+      }
+      waiter.resolve(new FloorLease(this, r));
+    } else {
+      this.free.push(r);
+    }
+  }
+}
+
 interface Subject<H> {
   readonly name: string;
   setup(): Promise<void> | void;
@@ -88,6 +162,17 @@ function minimalSubject(): Subject<Resource> {
     setup: () => void (pool = new MinimalPool(MAX)),
     acquire: () => pool.acquire(),
     release: (r) => pool.release(r),
+    teardown: async () => undefined,
+  };
+}
+
+function floorSubject(): Subject<FloorLease> {
+  let pool!: FloorPool;
+  return {
+    name: 'floor (baseline + lease object + waiter deadline)',
+    setup: () => void (pool = new FloorPool(MAX)),
+    acquire: () => pool.acquire(),
+    release: (lease) => lease.release(),
     teardown: async () => undefined,
   };
 }
@@ -172,6 +257,7 @@ const median = (values: number[]): number => {
 
 const SUBJECTS: Record<string, () => Subject<unknown>> = {
   baseline: minimalSubject as () => Subject<unknown>,
+  floor: floorSubject as () => Subject<unknown>,
   'pool-leak-off': () => ourSubject('Pool, leak detection off', {}) as Subject<unknown>,
   'pool-leak-on': () =>
     ourSubject("Pool, leak detection on (default captureLeakSite: 'afterFirstLeak')", {
@@ -201,6 +287,9 @@ async function child(key: string, concurrency: number, max: number): Promise<voi
   );
 }
 
+/** The references every ratio needs, run whatever BENCH_ONLY says. */
+const ALWAYS = ['baseline', 'floor', 'generic-pool'];
+
 /**
  * Parent mode: rounds are interleaved (round 1 of every pool, then round 2, ...) so that load
  * from other processes on a shared machine spreads over all pools instead of skewing one; the
@@ -211,7 +300,7 @@ async function parent(): Promise<void> {
   const script = fileURLToPath(import.meta.url);
   const only = process.env.BENCH_ONLY?.split(',');
   const keys = Object.keys(SUBJECTS).filter(
-    (k) => only === undefined || only.includes(k) || k === 'baseline' || k === 'generic-pool',
+    (k) => only === undefined || only.includes(k) || ALWAYS.includes(k),
   );
   console.log(
     `node ${process.version}, ${OPS.toLocaleString('en')} acquire+release per run, trivial resources, ` +
