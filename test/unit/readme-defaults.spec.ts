@@ -12,8 +12,9 @@ import { validateRabbitMqOptions } from '../../lib/rabbitmq/rabbitmq-options.val
 /**
  * DESIGN §3: "Defaults are documented in the README." Every default the README's option tables
  * state must be what users get: each is compared with the options the validators resolve from a
- * minimal configuration. A row whose default is not a literal (required, computed, prose) must be
- * listed in NOT_LITERAL, so a new row can never be skipped without a decision.
+ * minimal configuration, and every option they resolve must have a row. A row whose default is
+ * not a literal (required, computed, prose) must be listed in its section's `notLiteral`, so a
+ * new row can never be skipped without a decision.
  */
 const README = readFileSync(fileURLToPath(new URL('../../README.md', import.meta.url)), 'utf8');
 
@@ -53,7 +54,6 @@ function expandKeys(keys: string[]): string[] {
   return keys.map((key, i) => (i > 0 && !key.includes('.') ? parent + key : key));
 }
 
-/** A README value as JavaScript (`'warn'`, `{ retries: 5 }`, `0.1`); `<name>` is the default pool's name. */
 /** Every path to a non-object value (arrays and class instances count as values). */
 function leafPaths(object: object, prefix = ''): string[] {
   return Object.entries(object).flatMap(([key, value]) =>
@@ -65,6 +65,7 @@ function leafPaths(object: object, prefix = ''): string[] {
   );
 }
 
+/** A README value as JavaScript (`'warn'`, `{ retries: 5 }`, `0.1`); `<name>` = the default pool. */
 const literal = (text: string): unknown =>
   new Function(`return (${text.replaceAll('<name>', 'default')});`)() as unknown;
 
