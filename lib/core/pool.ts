@@ -11,7 +11,11 @@ import { type Lease, type LeaseOwner, PoolLease } from './lease.js';
 import type { AcquisitionSite } from './acquisition-site.js';
 import { type LeakDetector, NO_LEAK_DETECTOR, TimedLeakDetector } from './leak-detector.js';
 import type { MqLogger } from './logger.js';
-import { guardMetricsRecorder, type PoolMetricsRecorder } from './metrics-recorder.js';
+import {
+  guardMetricsRecorder,
+  NOOP_POOL_METRICS,
+  type PoolMetricsRecorder,
+} from './metrics-recorder.js';
 import { PendingAcquire, type WaiterOwner } from './pending-acquire.js';
 import type { DestroyReason, PoolEvents } from './pool-events.js';
 import type { PoolOptions, ResolvedPoolOptions } from './pool-options.js';
@@ -74,6 +78,8 @@ export class Pool<T> {
   private readonly time: CoarseClock;
   private readonly logger: MqLogger;
   private readonly metrics: PoolMetricsRecorder;
+  /** A recorder is set: only then is a waiter's wait worth timing. */
+  private readonly timedWaits: boolean;
   private readonly events: TypedEmitter<PoolEvents<T>>;
   private readonly leakDetector: LeakDetector;
   /** What leases and waiters may call back into; keeps those hooks off the public surface. */
@@ -154,6 +160,7 @@ export class Pool<T> {
         error,
       }),
     );
+    this.timedWaits = this.metrics !== NOOP_POOL_METRICS;
     this.events = new TypedEmitter<PoolEvents<T>>(this.logger, `pool "${this.name}"`);
     this.owner = {
       name: this.name,
@@ -457,9 +464,10 @@ export class Pool<T> {
       throw new PoolInvariantError(
         `pool "${this.name}": a resource was handed to a caller that already gave up`,
       );
-    this.clearWaiterTimer(waiter);
-    const lease = this.leaseOut(entry, waiter.site, (this.time.now() - waiter.enqueuedAt) / 1000);
-    waiter.fulfil(lease);
+    if (waiter.timer !== undefined) this.clearWaiterTimer(waiter);
+    // A wait in seconds is a fractional number, a heap allocation: made only for a recorder.
+    const waitSeconds = this.timedWaits ? (this.time.now() - waiter.enqueuedAt) / 1000 : 0;
+    waiter.fulfil(this.leaseOut(entry, waiter.site, waitSeconds));
   }
 
   private dropWaiter(waiter: PendingAcquire<T>): void {
