@@ -12,7 +12,9 @@
  *
  * Run: `npm run bench:pool` (= node --expose-gc --import tsx bench/pool.bench.ts).
  * Env: BENCH_OPS (default 1000000), BENCH_ROUNDS (default 5; the median run is reported),
- *      BENCH_ONLY (comma-separated subject keys; baseline, floor and generic-pool always run).
+ *      BENCH_ONLY (comma-separated subject keys; baseline, floor and generic-pool always run),
+ *      BENCH_WARMUP (acquire+release before the measured run; default min(BENCH_OPS, 200000)).
+ * Instructions instead of time, deterministic on a noisy machine: bench/pool-instructions.ts.
  * Also writes bench/results/pool.json (drawn by `npx tsx scripts/bench-chart.ts`).
  */
 import { fileURLToPath } from 'node:url';
@@ -280,7 +282,7 @@ const SUBJECTS: Record<string, () => Subject<unknown>> = {
 async function child(key: string, concurrency: number, max: number): Promise<void> {
   MAX = max;
   const subject = SUBJECTS[key]!();
-  await runOnce(subject, concurrency, Math.min(OPS, 200_000));
+  await runOnce(subject, concurrency, Number(process.env.BENCH_WARMUP ?? Math.min(OPS, 200_000)));
   gc();
   process.stdout.write(
     JSON.stringify({ name: subject.name, ns: await runOnce(subject, concurrency, OPS) }),
