@@ -1,9 +1,12 @@
 /**
  * Pool overhead in CPU instructions per acquire+release, the same subjects and scenarios as
  * bench/pool.bench.ts, counted instead of timed. On a shared or virtual machine the timed bench
- * moves ±20 % between identical runs; an instruction count of a deterministic V8 does not (the
- * same code counts the same to a few instructions), so it tells small changes apart. It is a
- * proxy: time also depends on memory, caches and GC, so confirm a win with the timed bench.
+ * moves ±20 % between identical runs; an instruction count of a deterministic V8 does not (two
+ * identical runs agree to 0.1 instruction per op), so it tells small changes apart. Incidental
+ * differences still move a count by a few % (the environment's size, code layout: the same
+ * baseline counted 1008 and 1052 in two invocations), so compare subjects within one invocation
+ * and changes by A/B of two builds in one environment. It is a proxy: time also depends on
+ * memory, caches and GC, so confirm a win with the timed bench.
  *
  * How: each subject runs twice in its own process under valgrind (callgrind, nothing written) on
  * `node --single-threaded --predictable` (no concurrent compiler or GC threads, fixed seeds), with
