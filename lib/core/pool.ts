@@ -202,10 +202,7 @@ export class Pool<T> {
         if (
           (this.validateFn === undefined ||
             this.time.now() - entry.idleSince < this.validateAfterIdleMs) &&
-          (options === undefined ||
-            // A bad per-call timeoutMs takes the slow path, which rejects it: never unnoticed.
-            ((options.timeoutMs === undefined || isDuration(options.timeoutMs, false)) &&
-              (options.signal === undefined || !options.signal.aborted)))
+          (options === undefined || fastPathAllows(options))
         ) {
           this.idle.pop();
           return Promise.resolve(this.leaseOut(entry, site, 0));
@@ -292,18 +289,24 @@ export class Pool<T> {
 
   /** Called by `PoolLease.release()`, once per lease. */
   private releaseLease(lease: PoolLease<T>): void {
+    // The hot path is kept small so that V8 inlines it and what it calls; the rest is out of line.
     const entry = this.detachLease(lease, 'released');
-    if (entry.retireReason !== undefined || this.state !== PoolState.Open) {
-      void this.destroyEntry(entry, entry.retireReason ?? 'drain');
-      this.dispatch();
-      return;
-    }
+    if (entry.retireReason !== undefined || this.state !== PoolState.Open)
+      return this.destroyReleased(entry);
     entry.moveTo(ResourceState.Idle);
     // Same size, so no new demand for creations: only a waiter can want this resource.
-    if (this.waiters.length === 0) {
-      this.pushIdle(entry);
-      return;
-    }
+    if (this.waiters.length === 0) this.pushIdle(entry);
+    else this.serveReleased(entry);
+  }
+
+  /** A released resource that must not be reused (retired, expired, or the pool is draining). */
+  private destroyReleased(entry: PooledResource<T>): void {
+    void this.destroyEntry(entry, entry.retireReason ?? 'drain');
+    this.dispatch();
+  }
+
+  /** A released resource while callers wait. */
+  private serveReleased(entry: PooledResource<T>): void {
     if (this.validateFn === undefined || this.validateAfterIdleMs > 0) {
       // A saturated pool's common case: straight to the oldest waiter, which is what the pump
       // would do after a trip through the idle stack (a resource idle 0 ms needs no validation).
@@ -325,10 +328,7 @@ export class Pool<T> {
   /** Ends `lease`'s hold on its resource: the common first step of release and destroy. */
   private detachLease(lease: PoolLease<T>, verb: 'released' | 'destroyed'): PooledResource<T> {
     const entry = lease.entry;
-    if (entry.lease !== lease)
-      throw new PoolInvariantError(
-        `resource #${entry.id} ${verb} by a lease that does not hold it`,
-      );
+    if (entry.lease !== lease) foreignLease(entry, verb);
     entry.lease = undefined;
     this.leasedCount--;
     return entry;
@@ -961,4 +961,19 @@ export class Pool<T> {
     }
     this.backoffTimer = this.deadlineTimer = this.idleTimer = undefined;
   }
+}
+
+/**
+ * Whether an acquire with these options may take the hot path. A bad per-call `timeoutMs` takes
+ * the slow path, which rejects it: never unnoticed. Out of line: it keeps `acquire()` small.
+ */
+function fastPathAllows(options: AcquireOptions): boolean {
+  return (
+    (options.timeoutMs === undefined || isDuration(options.timeoutMs, false)) &&
+    (options.signal === undefined || !options.signal.aborted)
+  );
+}
+
+function foreignLease(entry: PooledResource<unknown>, verb: 'released' | 'destroyed'): never {
+  throw new PoolInvariantError(`resource #${entry.id} ${verb} by a lease that does not hold it`);
 }
