@@ -61,22 +61,31 @@ export class TimedLeakDetector implements LeakDetector {
     this.captureAfterFirstLeak = captureLeakSite === 'afterFirstLeak';
   }
 
+  // captureSite() and track() run on every acquire: each holds only its common case, so that V8
+  // inlines them into the pool's hot path (see "Small hot functions" in docs/ARCHITECTURE.md).
   captureSite(): AcquisitionSite | undefined {
-    if (!this.capturing) return undefined;
-    const site = new AcquisitionSite();
-    Error.captureStackTrace(site, this.boundary);
-    return site;
+    return this.capturing ? this.capture() : undefined;
   }
 
   track<T>(entry: PooledResource<T>): void {
     entry.leasedAt = this.coarse.now();
-    if (this.timer === undefined && !this.stopped) this.arm(this.thresholdMs);
+    if (this.timer === undefined) this.armForFirstLease();
   }
 
   stop(): void {
     this.stopped = true;
     if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
     this.timer = undefined;
+  }
+
+  private capture(): AcquisitionSite {
+    const site = new AcquisitionSite();
+    Error.captureStackTrace(site, this.boundary);
+    return site;
+  }
+
+  private armForFirstLease(): void {
+    if (!this.stopped) this.arm(this.thresholdMs);
   }
 
   private arm(delayMs: number): void {
