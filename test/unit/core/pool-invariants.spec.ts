@@ -5,7 +5,7 @@ import { PoolLease, type LeaseOwner } from '../../../lib/core/lease.js';
 import { PooledResource, ResourceState } from '../../../lib/core/pooled-resource.js';
 import { makePool } from './support/make-pool.js';
 
-// The pool's own checks of its invariants (pooled-resource.ts): they never fire in correct use,
+// The pool's own checks of its invariants (pooled-resource.ts, pool.ts): they never fire in correct use,
 // so they are driven here through the internals. Their messages are built out of line (to keep
 // the hot path small enough for V8 to inline); these tests pin what they say.
 describe('Pool invariant checks', () => {
