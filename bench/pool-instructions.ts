@@ -23,11 +23,8 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const SCENARIOS = [
-  { concurrency: 1, max: 8 },
-  { concurrency: 64, max: 8 },
-  { concurrency: 64, max: 64 },
-] as const;
+import { SCENARIOS, scenarioHeading } from './pool-scenarios.js';
+
 const KEYS = process.env.BENCH_ONLY?.split(',') ?? [
   'baseline',
   'floor',
@@ -124,8 +121,7 @@ function main(): void {
       const long = instructions(key, concurrency, max, LONG);
       perOp.set(key, (long - short) / (LONG - SHORT));
     }
-    const waits = concurrency > max ? 'every acquire waits' : 'nobody waits';
-    console.log(`\nconcurrency ${concurrency}, max ${max} (${waits})`);
+    console.log(`\n${scenarioHeading(concurrency, max)}`);
     console.log(
       '| subject | instructions/op | vs baseline | vs generic-pool |\n|---|---:|---:|---:|',
     );

@@ -25,19 +25,10 @@ import { Pool as TarnPool } from 'tarn';
 
 import { Pool, type PoolOptions } from '../lib/core/index.js';
 import { type BenchRow, round, writeBenchResults } from './bench-results.js';
+import { SCENARIOS, scenarioHeading } from './pool-scenarios.js';
 
 const OPS = Number(process.env.BENCH_OPS ?? 1_000_000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
-/**
- * The pool's size decides whether callers queue: with 8 resources and 64 callers every acquire
- * waits (each op pays a pending promise, in every pool, the baseline included); with 64 nobody
- * does, and the figure is the cost of concurrency itself (more resources, interleaved callers).
- */
-const SCENARIOS = [
-  { concurrency: 1, max: 8 },
-  { concurrency: 64, max: 8 },
-  { concurrency: 64, max: 64 },
-] as const;
 /** The current run's pool size (a child measures one scenario). */
 let MAX = 8;
 
@@ -337,8 +328,7 @@ async function parent(): Promise<void> {
     const gp = medianOf('generic-pool');
     const fastestBaseline = fastestOf('baseline');
     const fastestGp = fastestOf('generic-pool');
-    const waits = concurrency > max ? 'every acquire waits' : 'nobody waits';
-    console.log(`\nconcurrency ${concurrency}, max ${max} (${waits})`);
+    console.log(`\n${scenarioHeading(concurrency, max)}`);
     console.log(
       '| pool | ns/op | ops/s | throughput vs generic-pool | time vs baseline | fastest run: ns/op, vs generic-pool, vs baseline | runs (ns/op) |\n|---|---:|---:|---:|---:|---:|---|',
     );
