@@ -6,6 +6,9 @@
 // ---------------------------------------------------------------- core (usable without Nest)
 export {
   AcquireTimeoutError,
+  BrokerAccessDeniedError,
+  BrokerAuthenticationError,
+  BrokerTlsError,
   DEFAULT_POOL_OPTIONS,
   fullJitterBackoff,
   InvalidPoolOptionsError,
@@ -13,6 +16,7 @@ export {
   MqPoolError,
   NOOP_LOGGER,
   NOOP_POOL_METRICS,
+  PermanentConnectError,
   Pool,
   PoolClosedError,
   PoolExhaustedError,
@@ -28,6 +32,7 @@ export {
   type Lease,
   type LeakSiteCapture,
   type MqLogger,
+  type PermanentConnectErrorDetails,
   type PoolEvents,
   type PoolMetricsRecorder,
   type PoolOptions,

@@ -34,6 +34,9 @@ import { TransactionalProducerPool } from './transactional-producer-pool.js';
 import { errorMessage, withDeadline } from '../core/with-deadline.js';
 import { withTraceContext } from '../telemetry/index.js';
 import { invalidDurationArgument } from '../core/duration-argument.js';
+import { describeConnectFailure } from '../core/connect-failure.js';
+import { keepAliveUntilSettled } from '../core/keep-process-alive.js';
+import { kafkaPermanentFailure } from './kafka-connect-failure.js';
 
 const NO_TRANSACTIONS = Object.freeze({
   max: 0,
@@ -111,6 +114,8 @@ export class KafkaPool {
         allowAutoTopicCreation: o.allowAutoTopicCreation,
         sendTimeoutMs: o.sendTimeoutMs,
         reconnect: o.reconnect,
+        refusal: (error, kind, message) =>
+          kafkaPermanentFailure(error, kind, message, { pool: this.name, brokers: o.brokers }),
       },
       this.clock,
       this.logger,
@@ -123,21 +128,36 @@ export class KafkaPool {
   }
 
   /**
-   * Connects the shared producer (and warms `transactions.minProducers`). Resolves once connected;
-   * REJECTS with `BrokerUnreachableError` after `startTimeoutMs` when no broker answers — the
-   * connect loop keeps retrying in the background (with backoff) until `drain()`/`close()`, so
-   * `send()` works as soon as a broker is back.
+   * Connects the shared producer (and warms `transactions.minProducers`). Resolves once connected.
+   * Rejects at once with a `PermanentConnectError` (`BrokerAuthenticationError`,
+   * `BrokerAccessDeniedError`, `BrokerTlsError`) when the brokers refuse in a way no retry fixes,
+   * else with `BrokerUnreachableError` after `startTimeoutMs` when no broker answers — the connect
+   * loop keeps retrying in the background (with backoff) until `drain()`/`close()`, so `send()`
+   * works as soon as a broker is back. The process is held open until this settles.
    */
-  async start(): Promise<void> {
+  start(): Promise<void> {
+    return keepAliveUntilSettled(this.connectAtStart());
+  }
+
+  private async connectAtStart(): Promise<void> {
     this.assertOpen();
     if (this.state === 'created') this.state = 'started';
     if (this.options.transactions && this.options.transactions.minProducers > 0)
       this.transactions();
     const ms = this.options.startTimeoutMs;
     try {
-      await withDeadline(this.producer.connect(), ms, this.clock, () => {
-        const last = this.producer.stats().lastFailure;
-        return new BrokerUnreachableError('start', ms, last ? last.message : 'no broker answered');
+      await withDeadline(this.producer.connectUnlessRefused(), ms, this.clock, () => {
+        const last = this.producer.lastConnectFailure();
+        const why =
+          last === undefined
+            ? 'no broker answered'
+            : this.scrub(describeConnectFailure(last).words);
+        return new BrokerUnreachableError(
+          'start',
+          ms,
+          `pool "${this.name}" reached none of ${this.options.brokers.join(', ')}: ${why}`,
+          last === undefined ? undefined : { cause: last },
+        );
       });
     } catch (error) {
       this.logger.warn('Kafka pool could not connect at start; retrying in the background', {
@@ -189,7 +209,11 @@ export class KafkaPool {
    * `joinTimeoutMs`, else `ConsumerJoinTimeoutError` and nothing is left running: the rejection
    * comes once the half-started client is closed, within `consumer.stopTimeoutMs` more).
    */
-  async consume(options: KafkaConsumeOptions): Promise<KafkaConsumerHandle> {
+  consume(options: KafkaConsumeOptions): Promise<KafkaConsumerHandle> {
+    return keepAliveUntilSettled(this.startConsumer(options));
+  }
+
+  private async startConsumer(options: KafkaConsumeOptions): Promise<KafkaConsumerHandle> {
     if (this.state !== 'created' && this.state !== 'started') throw this.closedError();
     const resolved = validateConsumeOptions(options, this.options);
     const consumer = new ManagedConsumer(resolved, {
@@ -278,7 +302,7 @@ export class KafkaPool {
   ping(timeoutMs: number): Promise<void> {
     const invalid = invalidDurationArgument('timeoutMs', timeoutMs, false, 'ping(2000)');
     if (invalid !== undefined) return Promise.reject(invalid);
-    return this.probe.ping(timeoutMs);
+    return keepAliveUntilSettled(this.probe.ping(timeoutMs));
   }
 
   /**
@@ -291,13 +315,17 @@ export class KafkaPool {
       const invalid = invalidDurationArgument('deadlineMs', deadlineMs, true, 'drain(10000)');
       if (invalid !== undefined) return Promise.reject(invalid);
     }
-    this.draining ??= this.doDrain(deadlineMs);
+    this.draining ??= keepAliveUntilSettled(this.doDrain(deadlineMs));
     return this.draining;
   }
 
   /** Drains (if not done yet, within `consumer.stopTimeoutMs`) and closes. */
-  async close(): Promise<void> {
-    if (this.state === 'closed') return;
+  close(): Promise<void> {
+    if (this.state === 'closed') return Promise.resolve();
+    return keepAliveUntilSettled(this.closeAfterDrain());
+  }
+
+  private async closeAfterDrain(): Promise<void> {
     await this.drain(this.options.consumer.stopTimeoutMs);
     await this.tx?.close();
     this.state = 'closed';

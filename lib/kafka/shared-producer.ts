@@ -16,6 +16,8 @@ import type {
   KafkaRecordMetadata,
 } from './kafka-types.js';
 import { errorMessage, sleep, withDeadline } from '../core/with-deadline.js';
+import type { PermanentConnectError } from '../core/errors/permanent-connect.error.js';
+import { keepAliveUntilSettled } from '../core/keep-process-alive.js';
 import { activeTracer } from '../telemetry/index.js';
 import { kafkajsInstrumented, traceKafkaSend, traceKafkaSendBatch } from './kafka-tracing.js';
 
@@ -39,6 +41,8 @@ export interface SharedProducerConfig {
   allowAutoTopicCreation: boolean;
   sendTimeoutMs: number;
   reconnect: { initialDelayMs: number; maxDelayMs: number };
+  /** The typed error for a connect failure no retry fixes (credentials, TLS), else undefined. */
+  refusal(error: unknown, kind: KafkaErrorKind, message: string): PermanentConnectError | undefined;
 }
 
 export interface SharedProducerStats {
@@ -64,6 +68,9 @@ export class SharedProducer {
   private lastFailure: { kind: KafkaErrorKind | 'timeout'; message: string; at: number } | null =
     null;
   private idleWaiters: (() => void)[] = [];
+  /** Callers of connectUnlessRefused(), told of the first refusal no retry fixes. */
+  private refusalWaiters: ((error: PermanentConnectError) => void)[] = [];
+  private lastRefusal: PermanentConnectError | undefined;
 
   constructor(
     private readonly driver: KafkaDriver,
@@ -87,6 +94,25 @@ export class SharedProducer {
       loop.catch(() => undefined);
     }
     return this.connecting;
+  }
+
+  /**
+   * Like connect(), but rejects at once (the loop goes on) when a connect attempt is refused in a
+   * way no retry fixes: wrong credentials, a certificate that does not verify.
+   */
+  connectUnlessRefused(): Promise<DriverProducer> {
+    const connected = this.connect();
+    if (this.producer) return connected;
+    return new Promise<DriverProducer>((resolve, reject) => {
+      if (this.lastRefusal) return reject(this.lastRefusal);
+      this.refusalWaiters.push(reject);
+      connected.then(resolve, reject);
+    });
+  }
+
+  /** The error of the last failed connect attempt (undefined after a success). */
+  lastConnectFailure(): unknown {
+    return this.lastConnectError;
   }
 
   send(record: KafkaProducerRecord): Promise<KafkaRecordMetadata[]> {
@@ -178,7 +204,15 @@ export class SharedProducer {
     if (p) await this.disconnectQuietly(p, ms);
   }
 
-  private async sendAfterConnect(
+  /** A send that waits for the connection: off the hot path, so it holds the process open while it waits. */
+  private sendAfterConnect(
+    topic: string,
+    call: (p: DriverProducer) => Promise<KafkaRecordMetadata[]>,
+  ): Promise<KafkaRecordMetadata[]> {
+    return keepAliveUntilSettled(this.connectThenSend(topic, call));
+  }
+
+  private async connectThenSend(
     topic: string,
     call: (p: DriverProducer) => Promise<KafkaRecordMetadata[]>,
   ): Promise<KafkaRecordMetadata[]> {
@@ -297,6 +331,9 @@ export class SharedProducer {
         this.producer = p;
         this.connecting = undefined;
         this.state = 'connected';
+        this.lastConnectError = undefined;
+        this.lastRefusal = undefined;
+        this.refusalWaiters = [];
         if (attempt > 0 || this.reconnecting) {
           this.logger.info('Kafka shared producer connected', { attempts: attempt + 1 });
           this.metrics.reconnected('producer');
@@ -307,21 +344,27 @@ export class SharedProducer {
         if (this.closing.signal.aborted) throw error;
         this.lastConnectError = error;
         void this.disconnectQuietly(p, this.config.sendTimeoutMs);
-        const delayMs = fullJitterBackoff(attempt + 1, this.config.reconnect, this.random);
         const message = this.scrub(errorMessage(error));
-        this.lastFailure = {
-          kind: this.driver.classifyError(error),
-          message,
-          at: this.clock.now(),
-        };
-        this.logger[retryLogLevel(attempt + 1)](
-          'Kafka shared producer could not connect; retrying',
+        const kind = this.driver.classifyError(error);
+        const refused = this.config.refusal(error, kind, message);
+        this.lastRefusal = refused;
+        // A refusal no retry fixes is retried at the slow end only, never in a hot loop.
+        const delayMs = refused
+          ? this.config.reconnect.maxDelayMs
+          : fullJitterBackoff(attempt + 1, this.config.reconnect, this.random);
+        this.lastFailure = { kind, message, at: this.clock.now() };
+        const level = retryLogLevel(attempt + 1);
+        this.logger[refused && level === 'warn' ? 'error' : level](
+          refused
+            ? 'Kafka refused the shared producer; a retry cannot succeed until the configuration or the broker changes'
+            : 'Kafka shared producer could not connect; retrying',
           {
             attempt: attempt + 1,
             delayMs,
-            error: message,
+            error: refused ? this.scrub(refused.message) : message,
           },
         );
+        if (refused) for (const reject of this.refusalWaiters.splice(0)) reject(refused);
         await sleep(delayMs, this.clock, this.closing.signal);
       }
     }

@@ -16,9 +16,12 @@ export interface MqPoolShutdownOptions {
 
 export interface MqPoolStartupOptions {
   /**
-   * Default `true`: a broker that cannot be reached at boot fails startup once the adapter's start
-   * deadline passed (`rabbitmq.connectTimeoutMs`, `kafka.startTimeoutMs`). `false`: the app boots
-   * anyway with a warning; readiness reports the pool down and it keeps reconnecting in the
+   * Default `true`: a broker that cannot be reached at boot fails startup with a typed error —
+   * at once when it refuses in a way no retry fixes (`PermanentConnectError`: credentials, vhost,
+   * TLS), else once the adapter's start deadline passed (`rabbitmq.connectTimeoutMs`,
+   * `kafka.startTimeoutMs`). The process is held open meanwhile, so an app's `main` sees the
+   * rejection (and exits non-zero) instead of ending silently. `false`: the app boots anyway and
+   * logs the error once; readiness reports the pool down and it keeps reconnecting in the
    * background (calls fail with the adapters' deadline errors until it is up).
    */
   failFast?: boolean;

@@ -60,19 +60,21 @@ export class PoolRegistration implements OnModuleInit, OnApplicationShutdown {
       this.entry.rabbitmq?.start(),
       this.entry.kafka?.start(),
     ]);
-    const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-    if (!failed) return;
+    const failures = started
+      .filter((r): r is PromiseRejectedResult => r.status === 'rejected')
+      .map((r) => r.reason as unknown);
+    if (failures.length === 0) return;
     if (this.options.failFast) {
       await this.closeAndForget();
-      throw failed.reason;
+      throw failures[0];
     }
-    this.options.logger.warn(
-      'a broker is unreachable at startup; starting anyway (startup.failFast=false), reconnecting in the background',
-      {
-        pool: name,
-        error: failed.reason,
-      },
-    );
+    // Said once, at error level: the pools keep retrying (at debug level past the first attempts).
+    for (const error of failures) {
+      this.options.logger.error(
+        `${errorText(error)} — starting anyway (startup.failFast is false): readiness stays down and the pool keeps reconnecting in the background`,
+        { pool: name },
+      );
+    }
   }
 
   async onApplicationShutdown(): Promise<void> {
@@ -92,4 +94,8 @@ export class PoolRegistration implements OnModuleInit, OnApplicationShutdown {
     this.appPools.remove(this.entry.name);
     poolRegistry.unregister(this.entry.name, this);
   }
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }

@@ -4,6 +4,7 @@ import { ConnectionSlot, type SlotListener } from './connection-slot.js';
 import type { RabbitMqMetricsRecorder } from './rabbitmq-metrics.js';
 import type { ResolvedRabbitMqOptions } from './rabbitmq-options.js';
 import { TypedEmitter } from '../core/typed-emitter.js';
+import { PermanentConnectError } from '../core/errors/permanent-connect.error.js';
 
 export interface ConnectionSetEvents {
   up: ConnectionSlot;
@@ -36,6 +37,7 @@ export class ConnectionSet {
   constructor(
     options: ResolvedRabbitMqOptions,
     deps: {
+      poolName: string;
       clock: Clock;
       logger: MqLogger;
       metrics: RabbitMqMetricsRecorder;
@@ -49,6 +51,8 @@ export class ConnectionSet {
         this.events.emit('up', slot);
         this.notifyChange();
       },
+      // Start-up waits on this: a refusal that no retry fixes must fail it at once.
+      failed: () => this.notifyChange(),
       down: (slot, cause) => {
         this.events.emit('down', { slot, cause });
         this.notifyChange();
@@ -99,6 +103,13 @@ export class ConnectionSet {
   lastError(): Error | undefined {
     for (const slot of this.slots) if (!slot.isUp && slot.lastError) return slot.lastError;
     for (const slot of this.slots) if (slot.lastError) return slot.lastError;
+    return undefined;
+  }
+
+  /** A refusal no retry fixes (credentials, vhost, TLS) that a slot met on its last attempt, if any. */
+  permanentFailure(): PermanentConnectError | undefined {
+    for (const slot of this.slots)
+      if (!slot.isUp && slot.lastError instanceof PermanentConnectError) return slot.lastError;
     return undefined;
   }
 

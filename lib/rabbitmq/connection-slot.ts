@@ -7,6 +7,8 @@ import { redactUrl } from '../core/redact-url.js';
 import type { ConnectionRole, RabbitMqMetricsRecorder } from './rabbitmq-metrics.js';
 import type { ResolvedRabbitMqOptions } from './rabbitmq-options.js';
 import { errorMessage, withDeadline } from '../core/with-deadline.js';
+import { PermanentConnectError } from '../core/errors/permanent-connect.error.js';
+import { amqpPermanentFailure } from './amqp-connect-failure.js';
 import { coalesceWrites } from './write-coalescer.js';
 
 /**
@@ -21,12 +23,16 @@ export type SlotState = 'idle' | 'connecting' | 'up' | 'backoff' | 'closed';
 
 export interface SlotListener {
   up(slot: ConnectionSlot): void;
+  /** A connect attempt failed (the slot is backing off); `slot.lastError` says why. */
+  failed(slot: ConnectionSlot): void;
   down(slot: ConnectionSlot, cause: Error): void;
   blocked(slot: ConnectionSlot, reason: string): void;
   unblocked(slot: ConnectionSlot): void;
 }
 
 export interface SlotDeps {
+  /** The pool's name, for errors users read. */
+  poolName: string;
   options: ResolvedRabbitMqOptions;
   role: ConnectionRole;
   index: number;
@@ -122,19 +128,30 @@ export class ConnectionSlot {
     try {
       model = await this.open(url);
     } catch (error) {
-      // The connect error itself becomes the `cause` of timed-out acquires, so keep it as is.
-      this.lastError = error instanceof Error ? error : new Error(String(error));
+      // The connect error itself becomes the `cause` of timed-out acquires, so keep it as is —
+      // unless the broker refused in a way no retry fixes: then a typed error says what to change.
+      const target = redactUrl(url);
+      const refused = amqpPermanentFailure(error, { pool: this.deps.poolName, target });
+      this.lastError = refused ?? (error instanceof Error ? error : new Error(String(error)));
       if (this.everUp) this.deps.metrics.reconnect(this.role, 'failure');
       if ((this.state as SlotState) === 'closed') return;
       this.failures++;
       this.urlIndex++;
-      logger[retryLogLevel(this.failures)]('RabbitMQ connect failed', {
-        connection: this.name,
-        url: redactUrl(url),
-        attempt: this.failures,
-        error: errorMessage(error),
-      });
+      if (refused) {
+        logger[retryLogLevel(this.failures) === 'warn' ? 'error' : 'debug'](
+          'RabbitMQ refused the connection; a retry cannot succeed until the configuration or the broker changes, retrying every reconnect.maxDelayMs',
+          { connection: this.name, url: target, attempt: this.failures, error: refused.message },
+        );
+      } else {
+        logger[retryLogLevel(this.failures)]('RabbitMQ connect failed', {
+          connection: this.name,
+          url: target,
+          attempt: this.failures,
+          error: errorMessage(error),
+        });
+      }
       this.scheduleRetry();
+      this.deps.listener.failed(this);
       return;
     }
     if ((this.state as SlotState) === 'closed') {
@@ -287,7 +304,12 @@ export class ConnectionSlot {
   private scheduleRetry(): void {
     const { options, clock, random } = this.deps;
     this.state = 'backoff';
-    const delay = fullJitterBackoff(this.failures, options.reconnect, random);
+    // A refusal no retry fixes is retried at the slow end only: never a hot loop against a broker
+    // that keeps saying no (the operator may still fix its side, so the slot does not give up).
+    const delay =
+      this.lastError instanceof PermanentConnectError
+        ? options.reconnect.maxDelayMs
+        : fullJitterBackoff(this.failures, options.reconnect, random);
     this.timer = clock.setTimeout(() => {
       this.timer = undefined;
       if (this.state === 'backoff') void this.connect();

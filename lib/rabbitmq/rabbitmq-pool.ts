@@ -38,6 +38,9 @@ import {
   withTraceContext,
 } from '../telemetry/index.js';
 import { invalidDurationArgument } from '../core/duration-argument.js';
+import { describeConnectFailure } from '../core/connect-failure.js';
+import { keepAliveUntilSettled } from '../core/keep-process-alive.js';
+import { redactUrl } from '../core/redact-url.js';
 
 export interface RabbitMqPoolDeps {
   /** Pool name for logs, errors and metrics labels. Default "default". */
@@ -105,6 +108,7 @@ export class RabbitMqPool {
     this.events = new TypedEmitter<RabbitMqPoolEvents>(this.logger, `rabbitmq:${this.name}`);
 
     this.connections = new ConnectionSet(o, {
+      poolName: this.name,
       clock: this.clock,
       logger: this.logger,
       metrics: this.metrics,
@@ -168,22 +172,34 @@ export class RabbitMqPool {
   }
 
   /**
-   * Connects. Resolves once a publisher connection is up; rejects with ConnectionUnavailableError
-   * (cause: the connect error) if none is up within `connectTimeoutMs` — the reconnect loop keeps
-   * running either way, so a caller may ignore the rejection and let the pool recover by itself.
+   * Connects. Resolves once a publisher connection is up. Rejects at once with a
+   * `PermanentConnectError` (`BrokerAuthenticationError`, `BrokerAccessDeniedError`,
+   * `BrokerTlsError`) when the broker refuses in a way no retry fixes, else with
+   * `ConnectionUnavailableError` (cause: the connect error) if none is up within `connectTimeoutMs`.
+   * The reconnect loop keeps running either way (until `close()`), so a caller may ignore the
+   * rejection and let the pool recover by itself. The process is held open until this settles.
    * Idempotent; other methods start the pool on first use too.
    */
-  async start(): Promise<void> {
+  start(): Promise<void> {
     this.ensureStarted();
+    return keepAliveUntilSettled(this.firstConnection());
+  }
+
+  private async firstConnection(): Promise<void> {
     const deadline = this.clock.now() + this.options.connectTimeoutMs;
     while (!this.connections.anyPublisherUp()) {
       if (this.state === 'closed' || this.state === 'draining')
         throw new PoolClosedError(`rabbitmq:${this.name}`, 'closed');
+      const refused = this.connections.permanentFailure();
+      if (refused) throw refused;
       const left = deadline - this.clock.now();
       if (left <= 0) {
+        const cause = this.connections.lastError();
+        const why =
+          cause === undefined ? 'no attempt finished' : describeConnectFailure(cause).words;
         throw new ConnectionUnavailableError(
-          `no publisher connection came up within connectTimeoutMs (${this.options.connectTimeoutMs}ms); still retrying in the background`,
-          this.connections.lastError(),
+          `pool "${this.name}" could not connect to ${this.options.urls.map(redactUrl).join(', ')} within connectTimeoutMs (${this.options.connectTimeoutMs}ms): ${why}`,
+          cause,
         );
       }
       await this.nextChange(left);
@@ -281,7 +297,7 @@ export class RabbitMqPool {
       onGone: (c) => this.consumers.delete(c),
     });
     this.consumers.add(consumer);
-    await consumer.start();
+    await keepAliveUntilSettled(consumer.start());
     return consumer;
   }
 
@@ -342,7 +358,11 @@ export class RabbitMqPool {
    * Never opens a connection; uses a publishing channel when there is one, else a pool lease.
    * Concurrent calls share one round trip, each bounded by its own `timeoutMs`.
    */
-  async ping(timeoutMs: number): Promise<void> {
+  ping(timeoutMs: number): Promise<void> {
+    return keepAliveUntilSettled(this.pingWithin(timeoutMs));
+  }
+
+  private async pingWithin(timeoutMs: number): Promise<void> {
     const invalid = invalidDurationArgument('timeoutMs', timeoutMs, false, 'ping(2000)');
     if (invalid !== undefined) throw invalid;
     if (!this.connections.anyPublisherUp()) {
@@ -396,13 +416,17 @@ export class RabbitMqPool {
       const invalid = invalidDurationArgument('deadlineMs', deadlineMs, true, 'drain(10000)');
       if (invalid !== undefined) return Promise.reject(invalid);
     }
-    this.drainPromise ??= this.runDrain(deadlineMs);
+    this.drainPromise ??= keepAliveUntilSettled(this.runDrain(deadlineMs));
     return this.drainPromise;
   }
 
   /** Immediate shutdown: waiting publishes rejected, consumers' channels and connections closed. */
-  async close(): Promise<void> {
-    if (this.state === 'closed') return;
+  close(): Promise<void> {
+    if (this.state === 'closed') return Promise.resolve();
+    return keepAliveUntilSettled(this.closeNow());
+  }
+
+  private async closeNow(): Promise<void> {
     const draining = this.drainPromise;
     this.state = 'closed';
     this.lane.close();

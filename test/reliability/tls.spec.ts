@@ -1,7 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MqPoolError } from '../../lib/core/errors/mq-pool.error.js';
-import { ConnectionUnavailableError, RabbitMqPool } from '../../lib/rabbitmq/index.js';
+import { BrokerTlsError } from '../../lib/core/errors/broker-tls.error.js';
+import { RabbitMqPool } from '../../lib/rabbitmq/index.js';
 import {
   createDisposableRabbitMq,
   isDisposableRabbitMqSupported,
@@ -121,7 +122,9 @@ describe.skipIf(!isDisposableRabbitMqSupported())('reliability #10: TLS (amqps)'
         () => undefined,
         (e: unknown) => e,
       );
-      expect(startError).toBeInstanceOf(ConnectionUnavailableError);
+      // A certificate that does not verify is final: start() fails at once with the TLS error.
+      expect(startError).toBeInstanceOf(BrokerTlsError);
+      expect((startError as Error).message).toMatch(/TLS certificate verification failed/);
       const cause = (startError as Error).cause as (Error & { code?: string }) | undefined;
       expect(cause).toBeInstanceOf(Error);
       expect(VERIFY_CODES.has(cause!.code ?? '')).toBe(true);

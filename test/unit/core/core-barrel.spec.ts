@@ -7,12 +7,16 @@ describe('lib/core barrel', () => {
     expect(Object.keys(core).sort()).toEqual(
       [
         'AcquireTimeoutError',
+        'BrokerAccessDeniedError',
+        'BrokerAuthenticationError',
+        'BrokerTlsError',
         'DEFAULT_POOL_OPTIONS',
         'InvalidPoolOptionsError',
         'LeaseReleasedError',
         'MqPoolError',
         'NOOP_LOGGER',
         'NOOP_POOL_METRICS',
+        'PermanentConnectError',
         'Pool',
         'PoolClosedError',
         'PoolExhaustedError',
@@ -36,6 +40,13 @@ describe('lib/core barrel', () => {
       new core.PoolClosedError('p', 'closed'),
       new core.LeaseReleasedError('p', 'released'),
       new core.PoolInvariantError('x'),
+      ...[core.BrokerAuthenticationError, core.BrokerAccessDeniedError, core.BrokerTlsError].map(
+        (E) =>
+          new E(
+            { broker: 'RabbitMQ', pool: 'p', target: 't', reason: 'r', cause: undefined },
+            'fix',
+          ),
+      ),
     ];
     expect(errors.map((e) => [e.name, e.code])).toEqual([
       ['AcquireTimeoutError', 'MQ_POOL_ACQUIRE_TIMEOUT'],
@@ -43,6 +54,9 @@ describe('lib/core barrel', () => {
       ['PoolClosedError', 'MQ_POOL_CLOSED'],
       ['LeaseReleasedError', 'MQ_POOL_LEASE_RELEASED'],
       ['PoolInvariantError', 'MQ_POOL_INVARIANT'],
+      ['BrokerAuthenticationError', 'MQ_BROKER_AUTHENTICATION_FAILED'],
+      ['BrokerAccessDeniedError', 'MQ_BROKER_ACCESS_DENIED'],
+      ['BrokerTlsError', 'MQ_BROKER_TLS_FAILED'],
     ]);
     for (const e of errors) expect(e).toBeInstanceOf(core.MqPoolError);
   });
