@@ -11,11 +11,8 @@ import { type Lease, type LeaseOwner, PoolLease } from './lease.js';
 import type { AcquisitionSite } from './acquisition-site.js';
 import { type LeakDetector, NO_LEAK_DETECTOR, TimedLeakDetector } from './leak-detector.js';
 import type { MqLogger } from './logger.js';
-import {
-  guardMetricsRecorder,
-  NOOP_POOL_METRICS,
-  type PoolMetricsRecorder,
-} from './metrics-recorder.js';
+import { guardRecorder } from './guard-recorder.js';
+import { NOOP_POOL_METRICS, type PoolMetricsRecorder } from './metrics-recorder.js';
 import { PendingAcquire, type WaiterOwner } from './pending-acquire.js';
 import type { DestroyReason, PoolEvents } from './pool-events.js';
 import type { PoolOptions, ResolvedPoolOptions } from './pool-options.js';
@@ -155,7 +152,7 @@ export class Pool<T> {
     this.clock = resolved.clock;
     this.time = new CoarseClock(resolved.clock);
     this.logger = resolved.logger;
-    this.metrics = guardMetricsRecorder(resolved.metrics, (method, error) =>
+    this.metrics = guardRecorder(resolved.metrics, NOOP_POOL_METRICS, (method, error) =>
       this.logger.error(`pool "${this.name}": metrics recorder ${method}() threw; ignored`, {
         error,
       }),
