@@ -10,7 +10,7 @@ import {
   checkObject,
   checkString,
   checkOrdered,
-} from './option-checks.js';
+} from '../core/option-checks.js';
 
 const KEY = 'kafka.consume';
 const KEYS = [

@@ -7,7 +7,7 @@ import {
   type ResolvedKafkaPoolOptions,
 } from './kafka-options.js';
 import {
-  type Bag,
+  type OptionBag,
   checkBoolean,
   checkInt,
   checkMs,
@@ -16,8 +16,8 @@ import {
   checkOneOf,
   checkOrdered,
   checkString,
-  describe,
-} from './option-checks.js';
+  describeOptionValue,
+} from '../core/option-checks.js';
 
 const ROOT = 'kafka';
 const TOP_KEYS = [
@@ -117,7 +117,7 @@ function validateBrokers(value: unknown): string[] {
   if (!Array.isArray(value) || value.length === 0) {
     throw new InvalidPoolOptionsError(
       key,
-      `expected a non-empty array, got ${describe(value)}`,
+      `expected a non-empty array, got ${describeOptionValue(value)}`,
       fix,
     );
   }
@@ -202,7 +202,7 @@ function validateSasl(value: unknown): KafkaSaslOptions | undefined {
   return bag as unknown as KafkaSaslOptions;
 }
 
-function requireString(bag: Bag, prop: string, key: string, secret = false): void {
+function requireString(bag: OptionBag, prop: string, key: string, secret = false): void {
   if (bag[prop] === undefined) {
     throw new InvalidPoolOptionsError(`${key}.${prop}`, 'is required', `set "${key}.${prop}"`);
   }
