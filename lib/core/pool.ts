@@ -1,6 +1,6 @@
-import { fullJitterBackoff } from './backoff.js';
 import type { Clock, TimerHandle } from './clock.js';
 import { CoarseClock } from './coarse-clock.js';
+import { CreateCircuit } from './create-circuit.js';
 import { invalidDurationArgument, isDuration } from './duration-argument.js';
 import { AcquireTimeoutError } from './errors/acquire-timeout.error.js';
 import { InvalidPoolOptionsError } from './errors/invalid-pool-options.error.js';
@@ -55,15 +55,8 @@ interface ValidationRun<T> {
  *   resolved promise; no timer, no closure, no real clock read (see `CoarseClock`). A caller that
  *   has to wait gets a `PendingAcquire`; waiters on the default timeout share one pool timer.
  * - Creation failures back off exponentially with full jitter, one probe at a time while
- *   failing: never a hot loop. Waiters fail at their deadline with `AcquireTimeoutError` whose
- *   `cause` is the last creation error.
- * - Fail-fast policy: off by default, because the contract is "waiters fail at their deadline with
- *   the cause", and the deadline plus `maxWaiting` already bound the wait. Opt in with
- *   `failFastAfterCreateFailures: N`: after N consecutive failures, while the pool holds no
- *   resource at all (nothing idle, nothing leased that could come back), `acquire()` rejects at
- *   once with `PoolExhaustedError` (reason `createFailing`, `cause` = last error, `retryAfterMs` =
- *   next probe). The pool keeps probing, one creation per backoff delay, even with no caller
- *   waiting; the first success closes the circuit. Callers already queued keep their deadline.
+ *   failing; waiters fail at their deadline with `AcquireTimeoutError` whose `cause` is the last
+ *   creation error; `failFastAfterCreateFailures` is opt-in. See `create-circuit.ts`.
  */
 export class Pool<T> {
   readonly name: string;
@@ -99,11 +92,8 @@ export class Pool<T> {
   private creatingCount = 0;
   private leakCount = 0;
 
-  /** Consecutive creation failures (reset by a success) and all failures ever. */
-  private createFailures = 0;
-  private createFailureSeq = 0;
-  private lastCreateError: unknown = undefined;
-  private nextCreateAt = 0;
+  /** Creation failures, their backoff and the fail-fast policy. */
+  private readonly circuit: CreateCircuit;
   private readonly createAbort = new AbortController();
 
   private backoffTimer: TimerHandle | undefined = undefined;
@@ -149,6 +139,11 @@ export class Pool<T> {
     this.maxWaiting = resolved.maxWaiting;
     this.acquireTimeoutMs = resolved.acquireTimeoutMs;
     this.validateAfterIdleMs = resolved.validateAfterIdleMs;
+    this.circuit = new CreateCircuit(
+      resolved.failFastAfterCreateFailures,
+      resolved.createBackoff,
+      resolved.random,
+    );
     this.clock = resolved.clock;
     this.time = new CoarseClock(resolved.clock);
     this.logger = resolved.logger;
@@ -345,10 +340,7 @@ export class Pool<T> {
     if (waiter.settled) return;
     const stats = this.stats();
     this.dropWaiter(waiter);
-    const cause =
-      this.createFailures > 0 || this.createFailureSeq > waiter.createFailuresAtEnqueue
-        ? this.lastCreateError
-        : undefined;
+    const cause = this.circuit.causeFor(waiter.createFailuresAtEnqueue);
     this.metrics.acquireFailed('timeout');
     waiter.fail(
       new AcquireTimeoutError({ pool: this.name, timeoutMs: waiter.timeoutMs, stats, cause }),
@@ -384,22 +376,13 @@ export class Pool<T> {
       if (invalid !== undefined) return Promise.reject(invalid);
       timeoutMs = t;
     }
-    if (this.failingFast()) {
+    const live = this.idle.length + this.leasedCount + this.validatingCount;
+    if (this.circuit.failingFast(live)) {
       const stats = this.stats();
       this.metrics.acquireFailed('exhausted');
-      return Promise.reject(
-        new PoolExhaustedError({
-          pool: this.name,
-          reason: 'createFailing',
-          stats,
-          failures: this.createFailures,
-          retryAfterMs: Math.max(0, Math.ceil(this.nextCreateAt - this.time.exact())),
-          cause: this.lastCreateError,
-        }),
-      );
+      return Promise.reject(this.circuit.exhaustedError(this.name, stats, this.time.exact()));
     }
     // Callers the pool can serve without anyone releasing: idle ones, free slots, creates in flight.
-    const live = this.idle.length + this.leasedCount + this.validatingCount;
     const servable = this.idle.length + this.max - live;
     if (this.waiters.length - servable >= this.maxWaiting) {
       const stats = this.stats();
@@ -427,7 +410,7 @@ export class Pool<T> {
       isDefault,
       signal,
       site,
-      this.createFailureSeq,
+      this.circuit.sequence,
     );
     this.waiters.push(waiter);
     if (isDefault) {
@@ -552,13 +535,18 @@ export class Pool<T> {
     if (size >= max || this.state !== PoolState.Open) return;
     let wanted = Math.max(this.waiters.length - idle - this.creatingCount, min - size);
     // While failing fast with nothing left, keep probing even if nobody waits: it is the only way back.
-    if (wanted < 1 && this.creatingCount === 0 && this.failingFast()) wanted = 1;
+    if (
+      wanted < 1 &&
+      this.creatingCount === 0 &&
+      this.circuit.failingFast(size - this.creatingCount)
+    )
+      wanted = 1;
     wanted = Math.min(wanted, max - size);
     if (wanted <= 0) return;
-    if (this.createFailures > 0) {
+    if (this.circuit.failures > 0) {
       // Failing: one probe at a time, after the backoff delay.
       if (this.creatingCount > 0) return;
-      const wait = this.nextCreateAt - this.time.exact();
+      const wait = this.circuit.nextAttemptAt - this.time.exact();
       if (wait > 0) {
         if (this.backoffTimer === undefined)
           this.backoffTimer = this.clock.setTimeout(this.onBackoffTimer, Math.ceil(wait));
@@ -567,15 +555,6 @@ export class Pool<T> {
       wanted = 1;
     }
     for (let i = 0; i < wanted; i++) this.startCreate();
-  }
-
-  private failingFast(): boolean {
-    const n = this.options.failFastAfterCreateFailures;
-    return (
-      n > 0 &&
-      this.createFailures >= n &&
-      this.idle.length + this.leasedCount + this.validatingCount === 0
-    );
   }
 
   // ---------------------------------------------------------------- creation
@@ -612,7 +591,7 @@ export class Pool<T> {
       return;
     }
     this.creatingCount--;
-    this.createFailures = 0;
+    this.circuit.succeeded();
     const entry = new PooledResource(resource, this.time.now());
     this.all.set(resource, entry);
     if (this.state !== PoolState.Open) {
@@ -632,23 +611,15 @@ export class Pool<T> {
 
   private onCreateFailed(error: unknown): void {
     this.creatingCount--;
-    this.createFailures++;
-    this.createFailureSeq++;
-    this.lastCreateError = error;
-    const retryInMs = fullJitterBackoff(
-      this.createFailures,
-      this.options.createBackoff,
-      this.options.random,
-    );
-    this.nextCreateAt = this.time.exact() + retryInMs;
+    const retryInMs = this.circuit.failed(error, this.time.exact());
     if (this.state === PoolState.Open) {
       this.logger.warn(
-        `pool "${this.name}": creating a resource failed (attempt ${this.createFailures}); retrying in ${retryInMs}ms`,
+        `pool "${this.name}": creating a resource failed (attempt ${this.circuit.failures}); retrying in ${retryInMs}ms`,
         {
           error,
         },
       );
-      this.events.emit('createError', { error, attempt: this.createFailures, retryInMs });
+      this.events.emit('createError', { error, attempt: this.circuit.failures, retryInMs });
     }
     this.dispatch();
   }
