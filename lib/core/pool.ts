@@ -1,6 +1,7 @@
 import type { Clock, TimerHandle } from './clock.js';
 import { CoarseClock } from './coarse-clock.js';
 import { CreateCircuit } from './create-circuit.js';
+import { BorrowValidation } from './borrow-validation.js';
 import { invalidDurationArgument, isDuration } from './duration-argument.js';
 import { AcquireTimeoutError } from './errors/acquire-timeout.error.js';
 import { InvalidPoolOptionsError } from './errors/invalid-pool-options.error.js';
@@ -33,14 +34,6 @@ export interface AcquireOptions {
 
 const PoolState = { Open: 0, Draining: 1, Closed: 2 } as const;
 type PoolState = (typeof PoolState)[keyof typeof PoolState];
-
-/** A validate-on-borrow in flight: the resource, the waiter it is for, and its guard timer. */
-interface ValidationRun<T> {
-  readonly entry: PooledResource<T>;
-  readonly waiter: PendingAcquire<T>;
-  timer: TimerHandle | undefined;
-  done: boolean;
-}
 
 /**
  * A bounded pool of resources made by a `ResourceFactory<T>`. Framework- and broker-free.
@@ -86,7 +79,7 @@ export class Pool<T> {
   /** Every resource not yet DESTROYED, by identity (for `retire()`). */
   private readonly all = new Map<T, PooledResource<T>>();
   private readonly waiters = new WaiterQueue<T>();
-  private readonly validations = new Set<ValidationRun<T>>();
+  private readonly validation: BorrowValidation<T>;
   private leasedCount = 0;
   private validatingCount = 0;
   private creatingCount = 0;
@@ -154,6 +147,14 @@ export class Pool<T> {
     );
     this.timedWaits = this.metrics !== NOOP_POOL_METRICS;
     this.events = new TypedEmitter<PoolEvents<T>>(this.logger, `pool "${this.name}"`);
+    this.validation = new BorrowValidation<T>(
+      this.validateFn ?? (() => true),
+      this.clock,
+      this.time,
+      this.acquireTimeoutMs,
+      (entry, waiter, ok, error) => this.validated(entry, waiter, ok, error),
+      (where, error) => this.internalError(where, error),
+    );
     this.owner = {
       name: this.name,
       releaseLease: (lease) => this.releaseLease(lease),
@@ -520,7 +521,8 @@ export class Pool<T> {
         this.validateFn !== undefined &&
         this.time.now() - entry.idleSince >= this.validateAfterIdleMs
       ) {
-        this.startValidation(entry, waiter);
+        this.validatingCount++;
+        this.validation.start(entry, waiter);
       } else {
         this.handOver(entry, waiter);
       }
@@ -681,55 +683,13 @@ export class Pool<T> {
 
   // --------------------------------------------------------------- validation
 
-  private startValidation(entry: PooledResource<T>, waiter: PendingAcquire<T>): void {
-    entry.moveTo(ResourceState.Validating);
-    this.validatingCount++;
-    // Out of the queue, the waiter no longer sits under the shared deadline timer.
-    if (waiter.usesPoolTimer) {
-      waiter.usesPoolTimer = false;
-      waiter.timer = this.clock.setTimeout(
-        waiter.ownTimerCallback(),
-        Math.max(1, Math.ceil(waiter.deadline - this.time.now())),
-      );
-    }
-    const run: ValidationRun<T> = { entry, waiter, timer: undefined, done: false };
-    let result: Promise<boolean> | boolean;
-    try {
-      result = this.validateFn!(entry.resource);
-    } catch (error) {
-      this.finishValidation(run, false, error);
-      return;
-    }
-    if (typeof result === 'boolean') {
-      this.finishValidation(run, result, undefined);
-      return;
-    }
-    this.validations.add(run);
-    // A validate() that never settles must not hold a slot forever.
-    const limitMs = this.acquireTimeoutMs;
-    run.timer = this.clock.setTimeout(
-      () =>
-        this.finishValidation(
-          run,
-          false,
-          new Error(`validate() did not settle within ${limitMs}ms`),
-        ),
-      limitMs,
-    );
-    Promise.resolve(result)
-      .then(
-        (ok) => this.finishValidation(run, ok === true, undefined),
-        (error: unknown) => this.finishValidation(run, false, error),
-      )
-      .catch((error: unknown) => this.internalError('validate', error));
-  }
-
-  private finishValidation(run: ValidationRun<T>, ok: boolean, error: unknown): void {
-    if (run.done) return;
-    run.done = true;
-    this.validations.delete(run);
-    if (run.timer !== undefined) this.clock.clearTimeout(run.timer);
-    const { entry, waiter } = run;
+  /** A validation of `entry` for `waiter` ended (see `borrow-validation.ts`). */
+  private validated(
+    entry: PooledResource<T>,
+    waiter: PendingAcquire<T>,
+    ok: boolean,
+    error: unknown,
+  ): void {
     this.validatingCount--;
     if (ok && entry.retireReason === undefined && this.state === PoolState.Open) {
       if (!waiter.settled) {
@@ -835,7 +795,7 @@ export class Pool<T> {
 
     for (let waiter = this.waiters.shift(); waiter !== undefined; waiter = this.waiters.shift())
       this.rejectClosed(waiter);
-    for (const run of this.validations) if (!run.waiter.settled) this.rejectClosed(run.waiter);
+    for (const waiter of this.validation.waiters()) if (!waiter.settled) this.rejectClosed(waiter);
     while (this.idle.length > 0) void this.destroyEntry(this.idle.pop()!, 'drain');
 
     const quiet = await this.waitFor(
@@ -887,12 +847,9 @@ export class Pool<T> {
         void this.destroyEntry(entry, 'drain');
       }
     }
-    for (const run of [...this.validations]) {
-      run.done = true;
-      this.validations.delete(run);
-      if (run.timer !== undefined) this.clock.clearTimeout(run.timer);
+    for (const entry of this.validation.abandonAll()) {
       this.validatingCount--;
-      void this.destroyEntry(run.entry, 'drain');
+      void this.destroyEntry(entry, 'drain');
     }
     // Creations still in flight are destroyed when (if) they resolve.
   }
