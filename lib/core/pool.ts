@@ -2,6 +2,7 @@ import type { Clock, TimerHandle } from './clock.js';
 import { CoarseClock } from './coarse-clock.js';
 import { CreateCircuit } from './create-circuit.js';
 import { BorrowValidation } from './borrow-validation.js';
+import { type DrainablePool, PoolDrain } from './pool-drain.js';
 import { invalidDurationArgument, isDuration } from './duration-argument.js';
 import { AcquireTimeoutError } from './errors/acquire-timeout.error.js';
 import { InvalidPoolOptionsError } from './errors/invalid-pool-options.error.js';
@@ -96,9 +97,9 @@ export class Pool<T> {
   private dispatching = false;
   private dispatchAgain = false;
 
-  private drainPromise: Promise<DrainReport> | undefined = undefined;
+  private drainRun: PoolDrain | undefined = undefined;
+  /** Set while a drain waits: called after each step that may end its wait. */
   private onDrainProgress: (() => void) | undefined = undefined;
-  private forceDrainDeadline: (() => void) | undefined = undefined;
   private drainDestroyed = 0;
   private readonly pendingDestroys = new Set<Promise<void>>();
 
@@ -246,12 +247,12 @@ export class Pool<T> {
    * settled or the deadline passed. Idempotent: later calls return the same report.
    */
   drain(deadlineMs: number = this.options.drainTimeoutMs): Promise<DrainReport> {
-    if (this.drainPromise === undefined) {
+    if (this.drainRun === undefined) {
       const invalid = invalidDurationArgument('deadlineMs', deadlineMs, true, '10000');
       if (invalid !== undefined) return Promise.reject(invalid);
-      this.drainPromise = this.runDrain(deadlineMs, deadlineMs);
+      this.drainRun = new PoolDrain(this.drainable(), deadlineMs, deadlineMs);
     }
-    return this.drainPromise;
+    return this.drainRun.report;
   }
 
   /**
@@ -259,10 +260,10 @@ export class Pool<T> {
    * `factory.destroy()` calls, at most `drainTimeoutMs`. Cuts short a drain in progress.
    */
   async close(): Promise<void> {
-    if (this.drainPromise === undefined)
-      this.drainPromise = this.runDrain(0, this.options.drainTimeoutMs);
-    else this.forceDrainDeadline?.();
-    await this.drainPromise;
+    if (this.drainRun === undefined)
+      this.drainRun = new PoolDrain(this.drainable(), 0, this.options.drainTimeoutMs);
+    else this.drainRun.forceDeadline();
+    await this.drainRun.report;
   }
 
   on<K extends keyof PoolEvents<T>>(event: K, listener: (payload: PoolEvents<T>[K]) => void): this {
@@ -783,51 +784,41 @@ export class Pool<T> {
 
   // ---------------------------------------------------------------- drain
 
-  private async runDrain(leaseDeadlineMs: number, destroyDeadlineMs: number): Promise<DrainReport> {
-    const startedAt = this.time.exact();
-    this.logger.info(`pool "${this.name}": draining`, {
-      ...this.stats(),
-      deadlineMs: leaseDeadlineMs,
-    });
+  /** The pool as its drain sees it (see `pool-drain.ts`). */
+  private drainable(): DrainablePool {
+    return {
+      name: this.name,
+      logger: this.logger,
+      clock: this.clock,
+      time: this.time,
+      stats: () => this.stats(),
+      stopTakingWork: () => this.stopTakingWork(),
+      outstanding: () => this.leasedCount + this.validatingCount + this.creatingCount,
+      revokeAll: () => this.revokeEverything(),
+      destroysPending: () => this.pendingDestroys.size,
+      destroyedSinceDrain: () => this.drainDestroyed,
+      onProgress: (hook) => {
+        this.onDrainProgress = hook;
+      },
+      closed: () => {
+        this.state = PoolState.Closed;
+        this.clearPoolTimers();
+        this.leakDetector.stop();
+        this.time.stop();
+      },
+      drained: (report) => this.events.emit('drained', report),
+    };
+  }
+
+  /** A drain's first step: acquires fail from now on, and nothing idle or waiting remains. */
+  private stopTakingWork(): void {
     this.state = PoolState.Draining;
     this.clearPoolTimers();
     this.createAbort.abort(new PoolClosedError(this.name, 'draining'));
-
     for (let waiter = this.waiters.shift(); waiter !== undefined; waiter = this.waiters.shift())
       this.rejectClosed(waiter);
     for (const waiter of this.validation.waiters()) if (!waiter.settled) this.rejectClosed(waiter);
     while (this.idle.length > 0) void this.destroyEntry(this.idle.pop()!, 'drain');
-
-    const quiet = await this.waitFor(
-      () => this.leasedCount + this.validatingCount + this.creatingCount === 0,
-      leaseDeadlineMs,
-      true,
-    );
-    let leasedAtDeadline = 0;
-    if (!quiet) {
-      leasedAtDeadline = this.leasedCount;
-      this.revokeEverything();
-    }
-    const remaining = Math.max(0, destroyDeadlineMs - (this.time.exact() - startedAt));
-    const destroysSettled = await this.waitFor(
-      () => this.pendingDestroys.size === 0,
-      remaining,
-      false,
-    );
-
-    this.state = PoolState.Closed;
-    this.clearPoolTimers();
-    this.leakDetector.stop();
-    this.time.stop();
-    const report: DrainReport = {
-      destroyed: this.drainDestroyed,
-      leasedAtDeadline,
-      durationMs: this.time.exact() - startedAt,
-      timedOut: !quiet || !destroysSettled,
-    };
-    this.logger.info(`pool "${this.name}": drained`, { ...this.stats(), ...report });
-    this.events.emit('drained', report);
-    return report;
   }
 
   private rejectClosed(waiter: PendingAcquire<T>): void {
@@ -836,8 +827,12 @@ export class Pool<T> {
     waiter.fail(new PoolClosedError(this.name, 'draining'));
   }
 
-  /** Drain deadline passed: leases are revoked and their resources destroyed under their holders. */
-  private revokeEverything(): void {
+  /**
+   * Drain deadline passed: leases are revoked and their resources destroyed under their holders.
+   * Returns how many leases were revoked.
+   */
+  private revokeEverything(): number {
+    const leased = this.leasedCount;
     for (const entry of [...this.all.values()]) {
       if (entry.state === ResourceState.Leased) {
         const lease = entry.lease!;
@@ -852,32 +847,7 @@ export class Pool<T> {
       void this.destroyEntry(entry, 'drain');
     }
     // Creations still in flight are destroyed when (if) they resolve.
-  }
-
-  /**
-   * Resolves true once `condition` holds (re-checked on every drain progress), false at the
-   * deadline. `forceable`: `close()` may end the wait at once.
-   */
-  private waitFor(
-    condition: () => boolean,
-    deadlineMs: number,
-    forceable: boolean,
-  ): Promise<boolean> {
-    if (condition()) return Promise.resolve(true);
-    if (deadlineMs <= 0) return Promise.resolve(false);
-    return new Promise<boolean>((resolve) => {
-      const finish = (result: boolean): void => {
-        this.clock.clearTimeout(timer);
-        this.onDrainProgress = undefined;
-        this.forceDrainDeadline = undefined;
-        resolve(result);
-      };
-      const timer = this.clock.setTimeout(() => finish(false), deadlineMs);
-      this.onDrainProgress = () => {
-        if (condition()) finish(true);
-      };
-      if (forceable) this.forceDrainDeadline = () => finish(false);
-    });
+    return leased;
   }
 
   private clearPoolTimers(): void {
