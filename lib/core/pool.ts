@@ -5,13 +5,17 @@ import { BorrowValidation } from './borrow-validation.js';
 import { type DrainablePool, PoolDrain } from './pool-drain.js';
 import { invalidDurationArgument, isDuration } from './duration-argument.js';
 import { AcquireTimeoutError } from './errors/acquire-timeout.error.js';
-import { InvalidPoolOptionsError } from './errors/invalid-pool-options.error.js';
 import { PoolClosedError } from './errors/pool-closed.error.js';
 import { PoolExhaustedError } from './errors/pool-exhausted.error.js';
 import { PoolInvariantError } from './errors/pool-invariant.error.js';
 import { type Lease, type LeaseOwner, PoolLease } from './lease.js';
 import type { AcquisitionSite } from './acquisition-site.js';
-import { type LeakDetector, NO_LEAK_DETECTOR, TimedLeakDetector } from './leak-detector.js';
+import {
+  type LeakDetector,
+  missingLeakSite,
+  NO_LEAK_DETECTOR,
+  TimedLeakDetector,
+} from './leak-detector.js';
 import type { MqLogger } from './logger.js';
 import { guardRecorder } from './guard-recorder.js';
 import { NOOP_POOL_METRICS, type PoolMetricsRecorder } from './metrics-recorder.js';
@@ -21,7 +25,7 @@ import type { PoolOptions, ResolvedPoolOptions } from './pool-options.js';
 import type { DrainReport, PoolStats } from './pool-stats.js';
 import { PooledResource, ResourceState } from './pooled-resource.js';
 import { resolvePoolOptions } from './resolve-pool-options.js';
-import type { ResourceFactory } from './resource-factory.js';
+import { checkResourceFactory, type ResourceFactory } from './resource-factory.js';
 import { TypedEmitter } from './typed-emitter.js';
 import { WaiterQueue } from './waiter-queue.js';
 
@@ -50,7 +54,14 @@ type PoolState = (typeof PoolState)[keyof typeof PoolState];
  *   has to wait gets a `PendingAcquire`; waiters on the default timeout share one pool timer.
  * - Creation failures back off exponentially with full jitter, one probe at a time while
  *   failing; waiters fail at their deadline with `AcquireTimeoutError` whose `cause` is the last
- *   creation error; `failFastAfterCreateFailures` is opt-in. See `create-circuit.ts`.
+ *   creation error; `failFastAfterCreateFailures` is opt-in.
+ *
+ * This file keeps what runs on every acquire and release (the hot path, the hand-over, the pump,
+ * the idle stack) together, so V8 can inline it; each cold concept has a file of its own:
+ * `create-circuit.ts` (creation failures: backoff, timeout cause, fail-fast),
+ * `borrow-validation.ts` (validate-on-borrow runs), `pool-drain.ts` (drain phases and report),
+ * `leak-detector.ts`, `pending-acquire.ts` + `waiter-queue.ts` (waiters), `lease.ts`,
+ * `resolve-pool-options.ts` (options).
  */
 export class Pool<T> {
   readonly name: string;
@@ -112,19 +123,7 @@ export class Pool<T> {
 
   constructor(factory: ResourceFactory<T>, options: PoolOptions) {
     const resolved = resolvePoolOptions(options);
-    if (
-      typeof factory !== 'object' ||
-      factory === null ||
-      typeof factory.create !== 'function' ||
-      typeof factory.destroy !== 'function' ||
-      (factory.validate !== undefined && typeof factory.validate !== 'function')
-    ) {
-      throw new InvalidPoolOptionsError(
-        'factory',
-        'must be an object with create() and destroy() functions (and optionally validate())',
-        'pass a ResourceFactory<T>',
-      );
-    }
+    checkResourceFactory(factory);
     this.options = resolved;
     this.name = resolved.name;
     this.factory = factory;
@@ -769,17 +768,9 @@ export class Pool<T> {
     const site = entry.lease?.site?.describe();
     this.logger.warn(
       `pool "${this.name}": a lease has been held for ${Math.round(heldMs)}ms (leakDetectionMs=${this.options.leakDetectionMs}); was it released?`,
-      { heldMs, site: site ?? this.whyNoLeakSite() },
+      { heldMs, site: site ?? missingLeakSite(this.options.captureLeakSite) },
     );
     this.events.emit('leak', { resource: entry.resource, heldMs, site, leaks: this.leakCount });
-  }
-
-  private whyNoLeakSite(): string {
-    return this.options.captureLeakSite === false
-      ? "not recorded: set captureLeakSite: true (or 'afterFirstLeak') to record where leases are acquired"
-      : 'not recorded: this lease was acquired before the pool reported its first leak ' +
-          "(captureLeakSite: 'afterFirstLeak'); acquires record their site from now on, so the next " +
-          'leak report of this code path names it. captureLeakSite: true records every site from the start';
   }
 
   // ---------------------------------------------------------------- drain
