@@ -1,7 +1,13 @@
 import type { LoggerService } from '@nestjs/common';
 import { InvalidPoolOptionsError } from '../core/errors/invalid-pool-options.error.js';
 import type { MqLogger } from '../core/logger.js';
-import { checkBoolean, checkKnownKeys, checkMs, checkObject } from '../core/option-checks.js';
+import {
+  checkBoolean,
+  checkKnownKeys,
+  checkMs,
+  checkObject,
+  describeOptionValue,
+} from '../core/option-checks.js';
 import type { KafkaPoolOptions } from '../kafka/kafka-options.js';
 import { validateKafkaOptions } from '../kafka/kafka-options.validator.js';
 import type { RabbitMqPoolOptions } from '../rabbitmq/rabbitmq-options.js';
@@ -124,7 +130,7 @@ export function resolveModuleOptions(input: unknown, name: string): ResolvedMqPo
   if (registry !== undefined && !isRegistry(registry)) {
     throw new InvalidPoolOptionsError(
       'metrics.registry',
-      'expected a prom-client Registry',
+      'must be a prom-client Registry',
       'pass new Registry() from prom-client, or leave it out to use the global register',
     );
   }
@@ -145,7 +151,7 @@ export function assertHttpBackpressure(value: unknown): asserts value is boolean
   if (typeof value !== 'boolean') {
     throw new InvalidPoolOptionsError(
       'httpBackpressure',
-      `expected a boolean, got ${typeof value}`,
+      `must be a boolean, got ${describeOptionValue(value)}`,
       'set true (default) or false',
     );
   }
@@ -159,7 +165,7 @@ function logFormat(value: unknown): NestMqLogFormat {
   if (format !== 'text' && format !== 'json') {
     throw new InvalidPoolOptionsError(
       'logging.format',
-      `expected 'text' or 'json', got ${typeof format === 'string' ? `'${format}'` : typeof format}`,
+      `must be 'text' or 'json', got ${typeof format === 'string' ? `'${format}'` : typeof format}`,
       "set 'text' (default: fields appended as JSON) or 'json' (one object per line for a JSON logger)",
     );
   }
@@ -173,7 +179,7 @@ function resolveLogger(value: unknown, name: string, format: NestMqLogFormat): M
   if (isLoggerService(value)) return new NestMqLogger(context, value, { format });
   throw new InvalidPoolOptionsError(
     'logger',
-    'expected an MqLogger ({ debug, info, warn, error }) or a Nest LoggerService ({ log, warn, error })',
+    'must be an MqLogger ({ debug, info, warn, error }) or a Nest LoggerService ({ log, warn, error })',
     "pass one of those, or leave it out to use Nest's Logger",
   );
 }
