@@ -1,5 +1,5 @@
 import { InvalidPoolOptionsError } from './errors/invalid-pool-options.error.js';
-import { MAX_TIMER_MS } from './resolve-pool-options.js';
+import { MAX_TIMER_MS } from './option-checks.js';
 
 /**
  * Checks a duration passed per call (`acquire({ timeoutMs })`, `ping(timeoutMs)`,

@@ -116,3 +116,12 @@ export class TimedLeakDetector implements LeakDetector {
       this.arm(oldestLeft + this.thresholdMs - now);
   }
 }
+
+/** Why a leak report names no acquisition site, and how to get one. */
+export function missingLeakSite(capture: LeakSiteCapture): string {
+  return capture === false
+    ? "not recorded: set captureLeakSite: true (or 'afterFirstLeak') to record where leases are acquired"
+    : 'not recorded: this lease was acquired before the pool reported its first leak ' +
+        "(captureLeakSite: 'afterFirstLeak'); acquires record their site from now on, so the next " +
+        'leak report of this code path names it. captureLeakSite: true records every site from the start';
+}

@@ -21,38 +21,3 @@ export const NOOP_POOL_METRICS: PoolMetricsRecorder = Object.freeze({
   acquireFailed: noop,
   leak: noop,
 });
-
-/**
- * Wraps a recorder so one that throws is logged instead of breaking the pool mid-operation (a
- * throw between handing out a lease and resolving its caller would leak the resource). The
- * null object is returned as is: nothing to guard.
- */
-export function guardMetricsRecorder(
-  recorder: PoolMetricsRecorder,
-  onError: (method: keyof PoolMetricsRecorder, error: unknown) => void,
-): PoolMetricsRecorder {
-  if (recorder === NOOP_POOL_METRICS) return recorder;
-  return {
-    acquired(waitSeconds) {
-      try {
-        recorder.acquired(waitSeconds);
-      } catch (error) {
-        onError('acquired', error);
-      }
-    },
-    acquireFailed(reason) {
-      try {
-        recorder.acquireFailed(reason);
-      } catch (error) {
-        onError('acquireFailed', error);
-      }
-    },
-    leak() {
-      try {
-        recorder.leak();
-      } catch (error) {
-        onError('leak', error);
-      }
-    },
-  };
-}

@@ -1,28 +1,31 @@
-import { fullJitterBackoff } from './backoff.js';
 import type { Clock, TimerHandle } from './clock.js';
 import { CoarseClock } from './coarse-clock.js';
+import { CreateCircuit } from './create-circuit.js';
+import { BorrowValidation } from './borrow-validation.js';
+import { type DrainablePool, PoolDrain } from './pool-drain.js';
 import { invalidDurationArgument, isDuration } from './duration-argument.js';
 import { AcquireTimeoutError } from './errors/acquire-timeout.error.js';
-import { InvalidPoolOptionsError } from './errors/invalid-pool-options.error.js';
 import { PoolClosedError } from './errors/pool-closed.error.js';
 import { PoolExhaustedError } from './errors/pool-exhausted.error.js';
 import { PoolInvariantError } from './errors/pool-invariant.error.js';
 import { type Lease, type LeaseOwner, PoolLease } from './lease.js';
 import type { AcquisitionSite } from './acquisition-site.js';
-import { type LeakDetector, NO_LEAK_DETECTOR, TimedLeakDetector } from './leak-detector.js';
-import type { MqLogger } from './logger.js';
 import {
-  guardMetricsRecorder,
-  NOOP_POOL_METRICS,
-  type PoolMetricsRecorder,
-} from './metrics-recorder.js';
+  type LeakDetector,
+  missingLeakSite,
+  NO_LEAK_DETECTOR,
+  TimedLeakDetector,
+} from './leak-detector.js';
+import type { MqLogger } from './logger.js';
+import { guardRecorder } from './guard-recorder.js';
+import { NOOP_POOL_METRICS, type PoolMetricsRecorder } from './metrics-recorder.js';
 import { PendingAcquire, type WaiterOwner } from './pending-acquire.js';
 import type { DestroyReason, PoolEvents } from './pool-events.js';
 import type { PoolOptions, ResolvedPoolOptions } from './pool-options.js';
 import type { DrainReport, PoolStats } from './pool-stats.js';
 import { PooledResource, ResourceState } from './pooled-resource.js';
 import { resolvePoolOptions } from './resolve-pool-options.js';
-import type { ResourceFactory } from './resource-factory.js';
+import { checkResourceFactory, type ResourceFactory } from './resource-factory.js';
 import { TypedEmitter } from './typed-emitter.js';
 import { WaiterQueue } from './waiter-queue.js';
 
@@ -37,14 +40,6 @@ export interface AcquireOptions {
 const PoolState = { Open: 0, Draining: 1, Closed: 2 } as const;
 type PoolState = (typeof PoolState)[keyof typeof PoolState];
 
-/** A validate-on-borrow in flight: the resource, the waiter it is for, and its guard timer. */
-interface ValidationRun<T> {
-  readonly entry: PooledResource<T>;
-  readonly waiter: PendingAcquire<T>;
-  timer: TimerHandle | undefined;
-  done: boolean;
-}
-
 /**
  * A bounded pool of resources made by a `ResourceFactory<T>`. Framework- and broker-free.
  *
@@ -58,15 +53,15 @@ interface ValidationRun<T> {
  *   resolved promise; no timer, no closure, no real clock read (see `CoarseClock`). A caller that
  *   has to wait gets a `PendingAcquire`; waiters on the default timeout share one pool timer.
  * - Creation failures back off exponentially with full jitter, one probe at a time while
- *   failing: never a hot loop. Waiters fail at their deadline with `AcquireTimeoutError` whose
- *   `cause` is the last creation error.
- * - Fail-fast policy: off by default, because the contract is "waiters fail at their deadline with
- *   the cause", and the deadline plus `maxWaiting` already bound the wait. Opt in with
- *   `failFastAfterCreateFailures: N`: after N consecutive failures, while the pool holds no
- *   resource at all (nothing idle, nothing leased that could come back), `acquire()` rejects at
- *   once with `PoolExhaustedError` (reason `createFailing`, `cause` = last error, `retryAfterMs` =
- *   next probe). The pool keeps probing, one creation per backoff delay, even with no caller
- *   waiting; the first success closes the circuit. Callers already queued keep their deadline.
+ *   failing; waiters fail at their deadline with `AcquireTimeoutError` whose `cause` is the last
+ *   creation error; `failFastAfterCreateFailures` is opt-in.
+ *
+ * This file keeps what runs on every acquire and release (the hot path, the hand-over, the pump,
+ * the idle stack) together, so V8 can inline it; each cold concept has a file of its own:
+ * `create-circuit.ts` (creation failures: backoff, timeout cause, fail-fast),
+ * `borrow-validation.ts` (validate-on-borrow runs), `pool-drain.ts` (drain phases and report),
+ * `leak-detector.ts`, `pending-acquire.ts` + `waiter-queue.ts` (waiters), `lease.ts`,
+ * `resolve-pool-options.ts` (options).
  */
 export class Pool<T> {
   readonly name: string;
@@ -96,17 +91,14 @@ export class Pool<T> {
   /** Every resource not yet DESTROYED, by identity (for `retire()`). */
   private readonly all = new Map<T, PooledResource<T>>();
   private readonly waiters = new WaiterQueue<T>();
-  private readonly validations = new Set<ValidationRun<T>>();
+  private readonly validation: BorrowValidation<T>;
   private leasedCount = 0;
   private validatingCount = 0;
   private creatingCount = 0;
   private leakCount = 0;
 
-  /** Consecutive creation failures (reset by a success) and all failures ever. */
-  private createFailures = 0;
-  private createFailureSeq = 0;
-  private lastCreateError: unknown = undefined;
-  private nextCreateAt = 0;
+  /** Creation failures, their backoff and the fail-fast policy. */
+  private readonly circuit: CreateCircuit;
   private readonly createAbort = new AbortController();
 
   private backoffTimer: TimerHandle | undefined = undefined;
@@ -116,9 +108,9 @@ export class Pool<T> {
   private dispatching = false;
   private dispatchAgain = false;
 
-  private drainPromise: Promise<DrainReport> | undefined = undefined;
+  private drainRun: PoolDrain | undefined = undefined;
+  /** Set while a drain waits: called after each step that may end its wait. */
   private onDrainProgress: (() => void) | undefined = undefined;
-  private forceDrainDeadline: (() => void) | undefined = undefined;
   private drainDestroyed = 0;
   private readonly pendingDestroys = new Set<Promise<void>>();
 
@@ -131,19 +123,7 @@ export class Pool<T> {
 
   constructor(factory: ResourceFactory<T>, options: PoolOptions) {
     const resolved = resolvePoolOptions(options);
-    if (
-      typeof factory !== 'object' ||
-      factory === null ||
-      typeof factory.create !== 'function' ||
-      typeof factory.destroy !== 'function' ||
-      (factory.validate !== undefined && typeof factory.validate !== 'function')
-    ) {
-      throw new InvalidPoolOptionsError(
-        'factory',
-        'must be an object with create() and destroy() functions (and optionally validate())',
-        'pass a ResourceFactory<T>',
-      );
-    }
+    checkResourceFactory(factory);
     this.options = resolved;
     this.name = resolved.name;
     this.factory = factory;
@@ -152,16 +132,29 @@ export class Pool<T> {
     this.maxWaiting = resolved.maxWaiting;
     this.acquireTimeoutMs = resolved.acquireTimeoutMs;
     this.validateAfterIdleMs = resolved.validateAfterIdleMs;
+    this.circuit = new CreateCircuit(
+      resolved.failFastAfterCreateFailures,
+      resolved.createBackoff,
+      resolved.random,
+    );
     this.clock = resolved.clock;
     this.time = new CoarseClock(resolved.clock);
     this.logger = resolved.logger;
-    this.metrics = guardMetricsRecorder(resolved.metrics, (method, error) =>
+    this.metrics = guardRecorder(resolved.metrics, NOOP_POOL_METRICS, (method, error) =>
       this.logger.error(`pool "${this.name}": metrics recorder ${method}() threw; ignored`, {
         error,
       }),
     );
     this.timedWaits = this.metrics !== NOOP_POOL_METRICS;
     this.events = new TypedEmitter<PoolEvents<T>>(this.logger, `pool "${this.name}"`);
+    this.validation = new BorrowValidation<T>(
+      this.validateFn ?? (() => true),
+      this.clock,
+      this.time,
+      this.acquireTimeoutMs,
+      (entry, waiter, ok, error) => this.validated(entry, waiter, ok, error),
+      (where, error) => this.internalError(where, error),
+    );
     this.owner = {
       name: this.name,
       releaseLease: (lease) => this.releaseLease(lease),
@@ -253,12 +246,12 @@ export class Pool<T> {
    * settled or the deadline passed. Idempotent: later calls return the same report.
    */
   drain(deadlineMs: number = this.options.drainTimeoutMs): Promise<DrainReport> {
-    if (this.drainPromise === undefined) {
+    if (this.drainRun === undefined) {
       const invalid = invalidDurationArgument('deadlineMs', deadlineMs, true, '10000');
       if (invalid !== undefined) return Promise.reject(invalid);
-      this.drainPromise = this.runDrain(deadlineMs, deadlineMs);
+      this.drainRun = new PoolDrain(this.drainable(), deadlineMs, deadlineMs);
     }
-    return this.drainPromise;
+    return this.drainRun.report;
   }
 
   /**
@@ -266,10 +259,10 @@ export class Pool<T> {
    * `factory.destroy()` calls, at most `drainTimeoutMs`. Cuts short a drain in progress.
    */
   async close(): Promise<void> {
-    if (this.drainPromise === undefined)
-      this.drainPromise = this.runDrain(0, this.options.drainTimeoutMs);
-    else this.forceDrainDeadline?.();
-    await this.drainPromise;
+    if (this.drainRun === undefined)
+      this.drainRun = new PoolDrain(this.drainable(), 0, this.options.drainTimeoutMs);
+    else this.drainRun.forceDeadline();
+    await this.drainRun.report;
   }
 
   on<K extends keyof PoolEvents<T>>(event: K, listener: (payload: PoolEvents<T>[K]) => void): this {
@@ -348,10 +341,7 @@ export class Pool<T> {
     if (waiter.settled) return;
     const stats = this.stats();
     this.dropWaiter(waiter);
-    const cause =
-      this.createFailures > 0 || this.createFailureSeq > waiter.createFailuresAtEnqueue
-        ? this.lastCreateError
-        : undefined;
+    const cause = this.circuit.causeFor(waiter.createFailuresAtEnqueue);
     this.metrics.acquireFailed('timeout');
     waiter.fail(
       new AcquireTimeoutError({ pool: this.name, timeoutMs: waiter.timeoutMs, stats, cause }),
@@ -387,22 +377,13 @@ export class Pool<T> {
       if (invalid !== undefined) return Promise.reject(invalid);
       timeoutMs = t;
     }
-    if (this.failingFast()) {
+    const live = this.idle.length + this.leasedCount + this.validatingCount;
+    if (this.circuit.failingFast(live)) {
       const stats = this.stats();
       this.metrics.acquireFailed('exhausted');
-      return Promise.reject(
-        new PoolExhaustedError({
-          pool: this.name,
-          reason: 'createFailing',
-          stats,
-          failures: this.createFailures,
-          retryAfterMs: Math.max(0, Math.ceil(this.nextCreateAt - this.time.exact())),
-          cause: this.lastCreateError,
-        }),
-      );
+      return Promise.reject(this.circuit.exhaustedError(this.name, stats, this.time.exact()));
     }
     // Callers the pool can serve without anyone releasing: idle ones, free slots, creates in flight.
-    const live = this.idle.length + this.leasedCount + this.validatingCount;
     const servable = this.idle.length + this.max - live;
     if (this.waiters.length - servable >= this.maxWaiting) {
       const stats = this.stats();
@@ -430,7 +411,7 @@ export class Pool<T> {
       isDefault,
       signal,
       site,
-      this.createFailureSeq,
+      this.circuit.sequence,
     );
     this.waiters.push(waiter);
     if (isDefault) {
@@ -540,7 +521,8 @@ export class Pool<T> {
         this.validateFn !== undefined &&
         this.time.now() - entry.idleSince >= this.validateAfterIdleMs
       ) {
-        this.startValidation(entry, waiter);
+        this.validatingCount++;
+        this.validation.start(entry, waiter);
       } else {
         this.handOver(entry, waiter);
       }
@@ -555,13 +537,18 @@ export class Pool<T> {
     if (size >= max || this.state !== PoolState.Open) return;
     let wanted = Math.max(this.waiters.length - idle - this.creatingCount, min - size);
     // While failing fast with nothing left, keep probing even if nobody waits: it is the only way back.
-    if (wanted < 1 && this.creatingCount === 0 && this.failingFast()) wanted = 1;
+    if (
+      wanted < 1 &&
+      this.creatingCount === 0 &&
+      this.circuit.failingFast(size - this.creatingCount)
+    )
+      wanted = 1;
     wanted = Math.min(wanted, max - size);
     if (wanted <= 0) return;
-    if (this.createFailures > 0) {
+    if (this.circuit.failures > 0) {
       // Failing: one probe at a time, after the backoff delay.
       if (this.creatingCount > 0) return;
-      const wait = this.nextCreateAt - this.time.exact();
+      const wait = this.circuit.nextAttemptAt - this.time.exact();
       if (wait > 0) {
         if (this.backoffTimer === undefined)
           this.backoffTimer = this.clock.setTimeout(this.onBackoffTimer, Math.ceil(wait));
@@ -570,15 +557,6 @@ export class Pool<T> {
       wanted = 1;
     }
     for (let i = 0; i < wanted; i++) this.startCreate();
-  }
-
-  private failingFast(): boolean {
-    const n = this.options.failFastAfterCreateFailures;
-    return (
-      n > 0 &&
-      this.createFailures >= n &&
-      this.idle.length + this.leasedCount + this.validatingCount === 0
-    );
   }
 
   // ---------------------------------------------------------------- creation
@@ -615,7 +593,7 @@ export class Pool<T> {
       return;
     }
     this.creatingCount--;
-    this.createFailures = 0;
+    this.circuit.succeeded();
     const entry = new PooledResource(resource, this.time.now());
     this.all.set(resource, entry);
     if (this.state !== PoolState.Open) {
@@ -635,23 +613,15 @@ export class Pool<T> {
 
   private onCreateFailed(error: unknown): void {
     this.creatingCount--;
-    this.createFailures++;
-    this.createFailureSeq++;
-    this.lastCreateError = error;
-    const retryInMs = fullJitterBackoff(
-      this.createFailures,
-      this.options.createBackoff,
-      this.options.random,
-    );
-    this.nextCreateAt = this.time.exact() + retryInMs;
+    const retryInMs = this.circuit.failed(error, this.time.exact());
     if (this.state === PoolState.Open) {
       this.logger.warn(
-        `pool "${this.name}": creating a resource failed (attempt ${this.createFailures}); retrying in ${retryInMs}ms`,
+        `pool "${this.name}": creating a resource failed (attempt ${this.circuit.failures}); retrying in ${retryInMs}ms`,
         {
           error,
         },
       );
-      this.events.emit('createError', { error, attempt: this.createFailures, retryInMs });
+      this.events.emit('createError', { error, attempt: this.circuit.failures, retryInMs });
     }
     this.dispatch();
   }
@@ -713,55 +683,13 @@ export class Pool<T> {
 
   // --------------------------------------------------------------- validation
 
-  private startValidation(entry: PooledResource<T>, waiter: PendingAcquire<T>): void {
-    entry.moveTo(ResourceState.Validating);
-    this.validatingCount++;
-    // Out of the queue, the waiter no longer sits under the shared deadline timer.
-    if (waiter.usesPoolTimer) {
-      waiter.usesPoolTimer = false;
-      waiter.timer = this.clock.setTimeout(
-        waiter.ownTimerCallback(),
-        Math.max(1, Math.ceil(waiter.deadline - this.time.now())),
-      );
-    }
-    const run: ValidationRun<T> = { entry, waiter, timer: undefined, done: false };
-    let result: Promise<boolean> | boolean;
-    try {
-      result = this.validateFn!(entry.resource);
-    } catch (error) {
-      this.finishValidation(run, false, error);
-      return;
-    }
-    if (typeof result === 'boolean') {
-      this.finishValidation(run, result, undefined);
-      return;
-    }
-    this.validations.add(run);
-    // A validate() that never settles must not hold a slot forever.
-    const limitMs = this.acquireTimeoutMs;
-    run.timer = this.clock.setTimeout(
-      () =>
-        this.finishValidation(
-          run,
-          false,
-          new Error(`validate() did not settle within ${limitMs}ms`),
-        ),
-      limitMs,
-    );
-    Promise.resolve(result)
-      .then(
-        (ok) => this.finishValidation(run, ok === true, undefined),
-        (error: unknown) => this.finishValidation(run, false, error),
-      )
-      .catch((error: unknown) => this.internalError('validate', error));
-  }
-
-  private finishValidation(run: ValidationRun<T>, ok: boolean, error: unknown): void {
-    if (run.done) return;
-    run.done = true;
-    this.validations.delete(run);
-    if (run.timer !== undefined) this.clock.clearTimeout(run.timer);
-    const { entry, waiter } = run;
+  /** A validation of `entry` for `waiter` ended (see `borrow-validation.ts`). */
+  private validated(
+    entry: PooledResource<T>,
+    waiter: PendingAcquire<T>,
+    ok: boolean,
+    error: unknown,
+  ): void {
     this.validatingCount--;
     if (ok && entry.retireReason === undefined && this.state === PoolState.Open) {
       if (!waiter.settled) {
@@ -840,66 +768,48 @@ export class Pool<T> {
     const site = entry.lease?.site?.describe();
     this.logger.warn(
       `pool "${this.name}": a lease has been held for ${Math.round(heldMs)}ms (leakDetectionMs=${this.options.leakDetectionMs}); was it released?`,
-      { heldMs, site: site ?? this.whyNoLeakSite() },
+      { heldMs, site: site ?? missingLeakSite(this.options.captureLeakSite) },
     );
     this.events.emit('leak', { resource: entry.resource, heldMs, site, leaks: this.leakCount });
   }
 
-  private whyNoLeakSite(): string {
-    return this.options.captureLeakSite === false
-      ? "not recorded: set captureLeakSite: true (or 'afterFirstLeak') to record where leases are acquired"
-      : 'not recorded: this lease was acquired before the pool reported its first leak ' +
-          "(captureLeakSite: 'afterFirstLeak'); acquires record their site from now on, so the next " +
-          'leak report of this code path names it. captureLeakSite: true records every site from the start';
-  }
-
   // ---------------------------------------------------------------- drain
 
-  private async runDrain(leaseDeadlineMs: number, destroyDeadlineMs: number): Promise<DrainReport> {
-    const startedAt = this.time.exact();
-    this.logger.info(`pool "${this.name}": draining`, {
-      ...this.stats(),
-      deadlineMs: leaseDeadlineMs,
-    });
+  /** The pool as its drain sees it (see `pool-drain.ts`). */
+  private drainable(): DrainablePool {
+    return {
+      name: this.name,
+      logger: this.logger,
+      clock: this.clock,
+      time: this.time,
+      stats: () => this.stats(),
+      stopTakingWork: () => this.stopTakingWork(),
+      outstanding: () => this.leasedCount + this.validatingCount + this.creatingCount,
+      revokeAll: () => this.revokeEverything(),
+      destroysPending: () => this.pendingDestroys.size,
+      destroyedSinceDrain: () => this.drainDestroyed,
+      onProgress: (hook) => {
+        this.onDrainProgress = hook;
+      },
+      closed: () => {
+        this.state = PoolState.Closed;
+        this.clearPoolTimers();
+        this.leakDetector.stop();
+        this.time.stop();
+      },
+      drained: (report) => this.events.emit('drained', report),
+    };
+  }
+
+  /** A drain's first step: acquires fail from now on, and nothing idle or waiting remains. */
+  private stopTakingWork(): void {
     this.state = PoolState.Draining;
     this.clearPoolTimers();
     this.createAbort.abort(new PoolClosedError(this.name, 'draining'));
-
     for (let waiter = this.waiters.shift(); waiter !== undefined; waiter = this.waiters.shift())
       this.rejectClosed(waiter);
-    for (const run of this.validations) if (!run.waiter.settled) this.rejectClosed(run.waiter);
+    for (const waiter of this.validation.waiters()) if (!waiter.settled) this.rejectClosed(waiter);
     while (this.idle.length > 0) void this.destroyEntry(this.idle.pop()!, 'drain');
-
-    const quiet = await this.waitFor(
-      () => this.leasedCount + this.validatingCount + this.creatingCount === 0,
-      leaseDeadlineMs,
-      true,
-    );
-    let leasedAtDeadline = 0;
-    if (!quiet) {
-      leasedAtDeadline = this.leasedCount;
-      this.revokeEverything();
-    }
-    const remaining = Math.max(0, destroyDeadlineMs - (this.time.exact() - startedAt));
-    const destroysSettled = await this.waitFor(
-      () => this.pendingDestroys.size === 0,
-      remaining,
-      false,
-    );
-
-    this.state = PoolState.Closed;
-    this.clearPoolTimers();
-    this.leakDetector.stop();
-    this.time.stop();
-    const report: DrainReport = {
-      destroyed: this.drainDestroyed,
-      leasedAtDeadline,
-      durationMs: this.time.exact() - startedAt,
-      timedOut: !quiet || !destroysSettled,
-    };
-    this.logger.info(`pool "${this.name}": drained`, { ...this.stats(), ...report });
-    this.events.emit('drained', report);
-    return report;
   }
 
   private rejectClosed(waiter: PendingAcquire<T>): void {
@@ -908,8 +818,12 @@ export class Pool<T> {
     waiter.fail(new PoolClosedError(this.name, 'draining'));
   }
 
-  /** Drain deadline passed: leases are revoked and their resources destroyed under their holders. */
-  private revokeEverything(): void {
+  /**
+   * Drain deadline passed: leases are revoked and their resources destroyed under their holders.
+   * Returns how many leases were revoked.
+   */
+  private revokeEverything(): number {
+    const leased = this.leasedCount;
     for (const entry of [...this.all.values()]) {
       if (entry.state === ResourceState.Leased) {
         const lease = entry.lease!;
@@ -919,40 +833,12 @@ export class Pool<T> {
         void this.destroyEntry(entry, 'drain');
       }
     }
-    for (const run of [...this.validations]) {
-      run.done = true;
-      this.validations.delete(run);
-      if (run.timer !== undefined) this.clock.clearTimeout(run.timer);
+    for (const entry of this.validation.abandonAll()) {
       this.validatingCount--;
-      void this.destroyEntry(run.entry, 'drain');
+      void this.destroyEntry(entry, 'drain');
     }
     // Creations still in flight are destroyed when (if) they resolve.
-  }
-
-  /**
-   * Resolves true once `condition` holds (re-checked on every drain progress), false at the
-   * deadline. `forceable`: `close()` may end the wait at once.
-   */
-  private waitFor(
-    condition: () => boolean,
-    deadlineMs: number,
-    forceable: boolean,
-  ): Promise<boolean> {
-    if (condition()) return Promise.resolve(true);
-    if (deadlineMs <= 0) return Promise.resolve(false);
-    return new Promise<boolean>((resolve) => {
-      const finish = (result: boolean): void => {
-        this.clock.clearTimeout(timer);
-        this.onDrainProgress = undefined;
-        this.forceDrainDeadline = undefined;
-        resolve(result);
-      };
-      const timer = this.clock.setTimeout(() => finish(false), deadlineMs);
-      this.onDrainProgress = () => {
-        if (condition()) finish(true);
-      };
-      if (forceable) this.forceDrainDeadline = () => finish(false);
-    });
+    return leased;
   }
 
   private clearPoolTimers(): void {

@@ -1,3 +1,5 @@
+import { InvalidPoolOptionsError } from './errors/invalid-pool-options.error.js';
+
 /**
  * How a `Pool` makes, checks and disposes of its resources. Broker adapters implement it
  * (a channel factory, a producer factory, ...); the pool knows nothing else about them.
@@ -15,4 +17,22 @@ export interface ResourceFactory<T> {
    * `validateAfterIdleMs`, so the hot path stays cheap. `false` or a throw destroys it.
    */
   validate?(resource: T): Promise<boolean> | boolean;
+}
+
+/** Rejects a factory without `create()` and `destroy()` (or with a `validate` that is not a function). */
+export function checkResourceFactory(factory: unknown): void {
+  const f = factory as Partial<Record<keyof ResourceFactory<unknown>, unknown>> | null;
+  if (
+    typeof f !== 'object' ||
+    f === null ||
+    typeof f.create !== 'function' ||
+    typeof f.destroy !== 'function' ||
+    (f.validate !== undefined && typeof f.validate !== 'function')
+  ) {
+    throw new InvalidPoolOptionsError(
+      'factory',
+      'must be an object with create() and destroy() functions (and optionally validate())',
+      'pass a ResourceFactory<T>',
+    );
+  }
 }

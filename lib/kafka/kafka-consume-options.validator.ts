@@ -10,7 +10,7 @@ import {
   checkObject,
   checkString,
   checkOrdered,
-} from './option-checks.js';
+} from '../core/option-checks.js';
 
 const KEY = 'kafka.consume';
 const KEYS = [
@@ -83,7 +83,7 @@ export function validateConsumeOptions(
   ) {
     throw new InvalidPoolOptionsError(
       `${KEY}.topics`,
-      'expected a non-empty array of topic names or RegExps',
+      'must be a non-empty array of topic names or RegExps',
       'pass e.g. ["orders"]',
     );
   }
@@ -102,7 +102,7 @@ export function validateConsumeOptions(
     if (fn !== undefined && typeof fn !== 'function') {
       throw new InvalidPoolOptionsError(
         `${KEY}.${name}`,
-        'expected an async function',
+        'must be an async function',
         `pass (payload) => Promise<void>`,
       );
     }

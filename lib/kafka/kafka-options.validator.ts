@@ -7,7 +7,7 @@ import {
   type ResolvedKafkaPoolOptions,
 } from './kafka-options.js';
 import {
-  type Bag,
+  type OptionBag,
   checkBoolean,
   checkInt,
   checkMs,
@@ -16,8 +16,8 @@ import {
   checkOneOf,
   checkOrdered,
   checkString,
-  describe,
-} from './option-checks.js';
+  describeOptionValue,
+} from '../core/option-checks.js';
 
 const ROOT = 'kafka';
 const TOP_KEYS = [
@@ -117,7 +117,7 @@ function validateBrokers(value: unknown): string[] {
   if (!Array.isArray(value) || value.length === 0) {
     throw new InvalidPoolOptionsError(
       key,
-      `expected a non-empty array, got ${describe(value)}`,
+      `must be a non-empty array, got ${describeOptionValue(value)}`,
       fix,
     );
   }
@@ -128,7 +128,7 @@ function validateBrokers(value: unknown): string[] {
       // A malformed entry may be a URL with credentials: describe its type only.
       throw new InvalidPoolOptionsError(
         `${key}[${i}]`,
-        `expected "host:port", got a malformed ${typeof broker}`,
+        `must be "host:port", got a malformed ${typeof broker}`,
         fix,
       );
     }
@@ -142,7 +142,7 @@ function validateSsl(value: unknown): KafkaSslOptions | undefined {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new InvalidPoolOptionsError(
       `${ROOT}.ssl`,
-      `expected true/false or TLS options, got ${typeof value}`,
+      `must be true/false or TLS options, got ${typeof value}`,
       'pass true or a tls.ConnectionOptions object',
     );
   }
@@ -193,7 +193,7 @@ function validateSasl(value: unknown): KafkaSaslOptions | undefined {
       if (typeof bag.oauthBearerProvider !== 'function') {
         throw new InvalidPoolOptionsError(
           `${key}.oauthBearerProvider`,
-          'expected a function',
+          'must be a function',
           'pass an async function returning { value: token }',
         );
       }
@@ -202,7 +202,7 @@ function validateSasl(value: unknown): KafkaSaslOptions | undefined {
   return bag as unknown as KafkaSaslOptions;
 }
 
-function requireString(bag: Bag, prop: string, key: string, secret = false): void {
+function requireString(bag: OptionBag, prop: string, key: string, secret = false): void {
   if (bag[prop] === undefined) {
     throw new InvalidPoolOptionsError(`${key}.${prop}`, 'is required', `set "${key}.${prop}"`);
   }

@@ -1,6 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { type Clock, SYSTEM_CLOCK } from '../core/clock.js';
 import { PoolClosedError } from '../core/errors/pool-closed.error.js';
+import { guardRecorder } from '../core/guard-recorder.js';
 import { type MqLogger, NOOP_LOGGER } from '../core/logger.js';
 import { TypedEmitter } from '../core/typed-emitter.js';
 import { AdminProbe } from './admin-probe.js';
@@ -87,7 +88,12 @@ export class KafkaPool {
     this.name = deps.name ?? 'default';
     this.clock = deps.clock ?? SYSTEM_CLOCK;
     this.logger = withTraceContext(deps.logger ?? NOOP_LOGGER);
-    this.metrics = deps.metrics ?? NOOP_KAFKA_METRICS;
+    this.metrics = guardRecorder(
+      deps.metrics ?? NOOP_KAFKA_METRICS,
+      NOOP_KAFKA_METRICS,
+      (method, error) =>
+        this.logger.error(`Kafka metrics recorder ${method}() threw; ignored`, { error }),
+    );
     this.random = deps.random ?? Math.random;
     const secrets = collectSecrets(this.options);
     this.scrub = makeScrubber(secrets);

@@ -1,6 +1,13 @@
 import type { LoggerService } from '@nestjs/common';
 import { InvalidPoolOptionsError } from '../core/errors/invalid-pool-options.error.js';
 import type { MqLogger } from '../core/logger.js';
+import {
+  checkBoolean,
+  checkKnownKeys,
+  checkMs,
+  checkObject,
+  describeOptionValue,
+} from '../core/option-checks.js';
 import type { KafkaPoolOptions } from '../kafka/kafka-options.js';
 import { validateKafkaOptions } from '../kafka/kafka-options.validator.js';
 import type { RabbitMqPoolOptions } from '../rabbitmq/rabbitmq-options.js';
@@ -12,8 +19,6 @@ import {
 } from './mq-pool-module-options.js';
 import { NestMqLogger, type NestMqLogFormat } from './nest-mq-logger.js';
 import type { MetricsRegistry } from '../metrics/mq-metrics.js';
-
-type Bag = Record<string, unknown>;
 
 const TOP_KEYS: readonly (keyof MqPoolModuleOptions)[] = [
   'name',
@@ -37,7 +42,11 @@ const STATIC_KEYS = ['httpBackpressure', 'isGlobal'];
  * Option values are never echoed where they could be secrets (urls, sasl).
  */
 export function resolveModuleOptions(input: unknown, name: string): ResolvedMqPoolModuleOptions {
-  const o = asBag(input, 'options', 'an object like { rabbitmq: { url: "amqp://localhost" } }');
+  const o = checkObject(
+    input,
+    'options',
+    'an object like { rabbitmq: { url: "amqp://localhost" } }',
+  );
   for (const key of Object.keys(o)) {
     if (STATIC_KEYS.includes(key)) {
       throw new InvalidPoolOptionsError(
@@ -46,14 +55,8 @@ export function resolveModuleOptions(input: unknown, name: string): ResolvedMqPo
         `pass it to MqPoolModule.forRootAsync({ ${key}: ..., useFactory }) itself`,
       );
     }
-    if (!(TOP_KEYS as readonly string[]).includes(key)) {
-      throw new InvalidPoolOptionsError(
-        key,
-        'unknown option',
-        `remove it; known options are: ${TOP_KEYS.join(', ')}`,
-      );
-    }
   }
+  checkKnownKeys(o, '', TOP_KEYS);
   if (o['name'] !== undefined && o['name'] !== name) {
     throw new InvalidPoolOptionsError(
       'name',
@@ -77,23 +80,16 @@ export function resolveModuleOptions(input: unknown, name: string): ResolvedMqPo
   const startup =
     o['startup'] === undefined
       ? {}
-      : asBag(o['startup'], 'startup', 'an object like { failFast: false }');
-  knownKeys(startup, 'startup', ['failFast']);
-  const failFast = startup['failFast'] ?? DEFAULT_MODULE_OPTIONS.failFast;
-  if (typeof failFast !== 'boolean') {
-    throw new InvalidPoolOptionsError(
-      'startup.failFast',
-      `expected a boolean, got ${typeof failFast}`,
-      'set true (default) or false',
-    );
-  }
+      : checkObject(o['startup'], 'startup', 'an object like { failFast: false }');
+  checkKnownKeys(startup, 'startup', ['failFast']);
+  const failFast = checkBoolean(startup, 'failFast', 'startup', DEFAULT_MODULE_OPTIONS.failFast);
 
   const shutdown =
     o['shutdown'] === undefined
       ? {}
-      : asBag(o['shutdown'], 'shutdown', 'an object like { drainTimeoutMs: 15000 }');
-  knownKeys(shutdown, 'shutdown', ['drainTimeoutMs']);
-  const drainTimeoutMs = integer(
+      : checkObject(o['shutdown'], 'shutdown', 'an object like { drainTimeoutMs: 15000 }');
+  checkKnownKeys(shutdown, 'shutdown', ['drainTimeoutMs']);
+  const drainTimeoutMs = checkMs(
     shutdown,
     'drainTimeoutMs',
     'shutdown',
@@ -122,21 +118,19 @@ export function resolveModuleOptions(input: unknown, name: string): ResolvedMqPo
   const metrics =
     o['metrics'] === undefined
       ? {}
-      : asBag(o['metrics'], 'metrics', 'an object like { enabled: true, registry }');
-  knownKeys(metrics, 'metrics', ['enabled', 'registry']);
-  const enabled = metrics['enabled'] ?? DEFAULT_MODULE_OPTIONS.metricsEnabled;
-  if (typeof enabled !== 'boolean') {
-    throw new InvalidPoolOptionsError(
-      'metrics.enabled',
-      `expected a boolean, got ${typeof enabled}`,
-      'set true or false',
-    );
-  }
+      : checkObject(o['metrics'], 'metrics', 'an object like { enabled: true, registry }');
+  checkKnownKeys(metrics, 'metrics', ['enabled', 'registry']);
+  const enabled = checkBoolean(
+    metrics,
+    'enabled',
+    'metrics',
+    DEFAULT_MODULE_OPTIONS.metricsEnabled,
+  );
   const registry = metrics['registry'];
   if (registry !== undefined && !isRegistry(registry)) {
     throw new InvalidPoolOptionsError(
       'metrics.registry',
-      'expected a prom-client Registry',
+      'must be a prom-client Registry',
       'pass new Registry() from prom-client, or leave it out to use the global register',
     );
   }
@@ -157,7 +151,7 @@ export function assertHttpBackpressure(value: unknown): asserts value is boolean
   if (typeof value !== 'boolean') {
     throw new InvalidPoolOptionsError(
       'httpBackpressure',
-      `expected a boolean, got ${typeof value}`,
+      `must be a boolean, got ${describeOptionValue(value)}`,
       'set true (default) or false',
     );
   }
@@ -165,13 +159,13 @@ export function assertHttpBackpressure(value: unknown): asserts value is boolean
 
 function logFormat(value: unknown): NestMqLogFormat {
   const logging =
-    value === undefined ? {} : asBag(value, 'logging', "an object like { format: 'json' }");
-  knownKeys(logging, 'logging', ['format']);
+    value === undefined ? {} : checkObject(value, 'logging', "an object like { format: 'json' }");
+  checkKnownKeys(logging, 'logging', ['format']);
   const format = logging['format'] ?? DEFAULT_MODULE_OPTIONS.logFormat;
   if (format !== 'text' && format !== 'json') {
     throw new InvalidPoolOptionsError(
       'logging.format',
-      `expected 'text' or 'json', got ${typeof format === 'string' ? `'${format}'` : typeof format}`,
+      `must be 'text' or 'json', got ${typeof format === 'string' ? `'${format}'` : typeof format}`,
       "set 'text' (default: fields appended as JSON) or 'json' (one object per line for a JSON logger)",
     );
   }
@@ -185,7 +179,7 @@ function resolveLogger(value: unknown, name: string, format: NestMqLogFormat): M
   if (isLoggerService(value)) return new NestMqLogger(context, value, { format });
   throw new InvalidPoolOptionsError(
     'logger',
-    'expected an MqLogger ({ debug, info, warn, error }) or a Nest LoggerService ({ log, warn, error })',
+    'must be an MqLogger ({ debug, info, warn, error }) or a Nest LoggerService ({ log, warn, error })',
     "pass one of those, or leave it out to use Nest's Logger",
   );
 }
@@ -220,47 +214,4 @@ function isRegistry(v: unknown): boolean {
     typeof r.registerMetric === 'function' &&
     typeof r.metrics === 'function'
   );
-}
-
-function asBag(value: unknown, key: string, expected: string): Bag {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new InvalidPoolOptionsError(
-      key,
-      `expected an object, got ${value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value}`,
-      `pass ${expected}`,
-    );
-  }
-  return value as Bag;
-}
-
-function knownKeys(bag: Bag, prefix: string, allowed: readonly string[]): void {
-  for (const k of Object.keys(bag)) {
-    if (!allowed.includes(k)) {
-      throw new InvalidPoolOptionsError(
-        `${prefix}.${k}`,
-        'unknown option',
-        `remove it; known options of "${prefix}" are: ${allowed.join(', ')}`,
-      );
-    }
-  }
-}
-
-function integer(
-  bag: Bag,
-  prop: string,
-  prefix: string,
-  fallback: number,
-  min: number,
-  max: number,
-): number {
-  const v = bag[prop];
-  if (v === undefined) return fallback;
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
-    throw new InvalidPoolOptionsError(
-      `${prefix}.${prop}`,
-      `expected an integer between ${min} and ${max}, got ${typeof v === 'number' ? v : typeof v}`,
-      `set an integer between ${min} and ${max} or leave it out (default ${fallback})`,
-    );
-  }
-  return v;
 }

@@ -1,11 +1,18 @@
 import { InvalidPoolOptionsError } from '../core/errors/invalid-pool-options.error.js';
 import { isLeakSiteCapture, LEAK_SITE_CAPTURE_FIX } from '../core/pool-options.js';
+import {
+  checkBoolean,
+  checkInt,
+  checkKnownKeys,
+  checkMs,
+  checkObject,
+} from '../core/option-checks.js';
 import { redactUrl } from '../core/redact-url.js';
 import { DEFAULT_RABBITMQ_OPTIONS, type ResolvedRabbitMqOptions } from './rabbitmq-options.js';
 
 const PREFIX = 'rabbitmq';
 
-const KNOWN_KEYS = new Set([
+const KNOWN_KEYS = [
   'url',
   'connections',
   'consumerConnections',
@@ -26,45 +33,53 @@ const KNOWN_KEYS = new Set([
   'connectionName',
   'socketOptions',
   'coalesceWrites',
-]);
-const RECONNECT_KEYS = new Set(['initialDelayMs', 'maxDelayMs']);
+];
+const RECONNECT_KEYS = ['initialDelayMs', 'maxDelayMs'];
 
 /** Validates once, at construction, with messages naming the key and the fix; returns options with defaults. */
 export function validateRabbitMqOptions(
   input: unknown,
   poolName = 'default',
 ): ResolvedRabbitMqOptions {
-  const o = asRecord(input, PREFIX, 'an object like { url: "amqp://localhost" }');
-  rejectUnknown(o, KNOWN_KEYS, PREFIX);
+  const o = checkObject(input, PREFIX, 'an object like { url: "amqp://localhost" }');
+  checkKnownKeys(o, PREFIX, KNOWN_KEYS);
 
   const urls = validateUrls(o['url']);
   const d = DEFAULT_RABBITMQ_OPTIONS;
-  const connections = int(o, 'connections', d.connections, 1, 64);
-  const channelsPerConnection = int(o, 'channelsPerConnection', d.channelsPerConnection, 1, 2047);
+  const connections = checkInt(o, 'connections', PREFIX, d.connections, 1, 64);
+  const channelsPerConnection = checkInt(
+    o,
+    'channelsPerConnection',
+    PREFIX,
+    d.channelsPerConnection,
+    1,
+    2047,
+  );
   const max = connections * channelsPerConnection;
-  const publishChannels = int(o, 'publishChannels', d.publishChannels, 1, max);
-  const minChannels = int(o, 'minChannels', d.minChannels, 0, max);
+  const publishChannels = checkInt(o, 'publishChannels', PREFIX, d.publishChannels, 1, max);
+  const minChannels = checkInt(o, 'minChannels', PREFIX, d.minChannels, 0, max);
 
+  const reconnectKey = `${PREFIX}.reconnect`;
   const reconnectIn =
     o['reconnect'] === undefined
       ? {}
-      : asRecord(o['reconnect'], `${PREFIX}.reconnect`, 'an object');
-  rejectUnknown(reconnectIn, RECONNECT_KEYS, `${PREFIX}.reconnect`);
-  const initialDelayMs = int(
+      : checkObject(o['reconnect'], reconnectKey, '{ initialDelayMs, maxDelayMs }');
+  checkKnownKeys(reconnectIn, reconnectKey, RECONNECT_KEYS);
+  const initialDelayMs = checkMs(
     reconnectIn,
     'initialDelayMs',
+    reconnectKey,
     d.reconnect.initialDelayMs,
     1,
     600_000,
-    `${PREFIX}.reconnect`,
   );
-  const maxDelayMs = int(
+  const maxDelayMs = checkMs(
     reconnectIn,
     'maxDelayMs',
+    reconnectKey,
     d.reconnect.maxDelayMs,
     1,
     3_600_000,
-    `${PREFIX}.reconnect`,
   );
   if (maxDelayMs < initialDelayMs) {
     throw new InvalidPoolOptionsError(
@@ -90,7 +105,7 @@ export function validateRabbitMqOptions(
   const socketOptions =
     o['socketOptions'] === undefined
       ? d.socketOptions
-      : asRecord(
+      : checkObject(
           o['socketOptions'],
           `${PREFIX}.socketOptions`,
           'an object of amqplib socket options (TLS: ca, cert, key, …)',
@@ -104,32 +119,32 @@ export function validateRabbitMqOptions(
       LEAK_SITE_CAPTURE_FIX,
     );
   }
-  const coalesceWrites = o['coalesceWrites'] ?? d.coalesceWrites;
-  if (typeof coalesceWrites !== 'boolean') {
-    throw new InvalidPoolOptionsError(
-      `${PREFIX}.coalesceWrites`,
-      `must be a boolean, got ${typeof coalesceWrites}`,
-      'pass true (default) or false',
-    );
-  }
+  const coalesceWrites = checkBoolean(o, 'coalesceWrites', PREFIX, d.coalesceWrites);
 
   return {
     urls,
     connections,
-    consumerConnections: int(o, 'consumerConnections', d.consumerConnections, 0, 64),
+    consumerConnections: checkInt(o, 'consumerConnections', PREFIX, d.consumerConnections, 0, 64),
     channelsPerConnection,
     minChannels,
-    acquireTimeoutMs: int(o, 'acquireTimeoutMs', d.acquireTimeoutMs, 1, 3_600_000),
-    maxWaiting: int(o, 'maxWaiting', d.maxWaiting, 0, 1_000_000),
-    confirmTimeoutMs: int(o, 'confirmTimeoutMs', d.confirmTimeoutMs, 1, 3_600_000),
-    heartbeatSeconds: int(o, 'heartbeatSeconds', d.heartbeatSeconds, 0, 3_600),
-    leakDetectionMs: int(o, 'leakDetectionMs', d.leakDetectionMs, 0, 86_400_000),
+    acquireTimeoutMs: checkMs(o, 'acquireTimeoutMs', PREFIX, d.acquireTimeoutMs, 1, 3_600_000),
+    maxWaiting: checkInt(o, 'maxWaiting', PREFIX, d.maxWaiting, 0, 1_000_000),
+    confirmTimeoutMs: checkMs(o, 'confirmTimeoutMs', PREFIX, d.confirmTimeoutMs, 1, 3_600_000),
+    heartbeatSeconds: checkInt(o, 'heartbeatSeconds', PREFIX, d.heartbeatSeconds, 0, 3_600),
+    leakDetectionMs: checkMs(o, 'leakDetectionMs', PREFIX, d.leakDetectionMs, 0, 86_400_000),
     captureLeakSite,
-    idleTimeoutMs: int(o, 'idleTimeoutMs', d.idleTimeoutMs, 0, 86_400_000),
-    maxLifetimeMs: int(o, 'maxLifetimeMs', d.maxLifetimeMs, 0, 604_800_000),
+    idleTimeoutMs: checkMs(o, 'idleTimeoutMs', PREFIX, d.idleTimeoutMs, 0, 86_400_000),
+    maxLifetimeMs: checkMs(o, 'maxLifetimeMs', PREFIX, d.maxLifetimeMs, 0, 604_800_000),
     publishChannels,
-    maxInFlightPerChannel: int(o, 'maxInFlightPerChannel', d.maxInFlightPerChannel, 1, 65_535),
-    connectTimeoutMs: int(o, 'connectTimeoutMs', d.connectTimeoutMs, 1, 600_000),
+    maxInFlightPerChannel: checkInt(
+      o,
+      'maxInFlightPerChannel',
+      PREFIX,
+      d.maxInFlightPerChannel,
+      1,
+      65_535,
+    ),
+    connectTimeoutMs: checkMs(o, 'connectTimeoutMs', PREFIX, d.connectTimeoutMs, 1, 600_000),
     reconnect: { initialDelayMs, maxDelayMs },
     connectionName,
     socketOptions: Object.freeze({ ...socketOptions }),
@@ -182,57 +197,4 @@ function validateUrls(value: unknown): string[] {
     }
     return u;
   });
-}
-
-function int(
-  o: Record<string, unknown>,
-  name: string,
-  fallback: number,
-  min: number,
-  max: number,
-  prefix = PREFIX,
-): number {
-  const value = o[name];
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    throw new InvalidPoolOptionsError(
-      `${prefix}.${name}`,
-      `must be an integer from ${min} to ${max}, got ${describe(value)}`,
-      `set it within range or omit it for the default (${fallback})`,
-    );
-  }
-  return value;
-}
-
-function asRecord(value: unknown, key: string, expected: string): Record<string, unknown> {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new InvalidPoolOptionsError(
-      key,
-      `must be ${expected}, got ${describe(value)}`,
-      `pass ${expected}`,
-    );
-  }
-  return value as Record<string, unknown>;
-}
-
-function rejectUnknown(
-  o: Record<string, unknown>,
-  known: ReadonlySet<string>,
-  prefix: string,
-): void {
-  for (const k of Object.keys(o)) {
-    if (!known.has(k)) {
-      throw new InvalidPoolOptionsError(
-        `${prefix}.${k}`,
-        'is not a known option',
-        `remove it; known keys: ${[...known].join(', ')}`,
-      );
-    }
-  }
-}
-
-function describe(value: unknown): string {
-  if (typeof value === 'string') return `a string`;
-  if (Array.isArray(value)) return 'an array';
-  return value === null ? 'null' : typeof value === 'object' ? 'an object' : String(value);
 }

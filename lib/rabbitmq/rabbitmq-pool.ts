@@ -1,6 +1,7 @@
 import type { ConfirmChannel } from 'amqplib';
 import { type Clock, SYSTEM_CLOCK } from '../core/clock.js';
 import { PoolClosedError } from '../core/errors/pool-closed.error.js';
+import { guardRecorder } from '../core/guard-recorder.js';
 import { type MqLogger, NOOP_LOGGER } from '../core/logger.js';
 import type { PoolMetricsRecorder } from '../core/metrics-recorder.js';
 import { Pool, type AcquireOptions } from '../core/pool.js';
@@ -101,7 +102,12 @@ export class RabbitMqPool {
     this.options = validateRabbitMqOptions(options, this.name);
     this.clock = deps.clock ?? SYSTEM_CLOCK;
     this.logger = withTraceContext(deps.logger ?? NOOP_LOGGER);
-    this.metrics = guardMetrics(deps.metrics ?? NOOP_RABBITMQ_METRICS, this.logger);
+    this.metrics = guardRecorder(
+      deps.metrics ?? NOOP_RABBITMQ_METRICS,
+      NOOP_RABBITMQ_METRICS,
+      (method, error) =>
+        this.logger.error(`RabbitMQ metrics recorder ${method}() threw; ignored`, { error }),
+    );
     const random = deps.random ?? Math.random;
     this.random = random;
     const o = this.options;
@@ -569,25 +575,4 @@ function rotationInterval(o: ResolvedRabbitMqOptions): number {
 
 function pingTimeout(ms: number): Error {
   return new ConnectionUnavailableError(`ping got no answer within ${ms}ms`);
-}
-
-/** A recorder that throws must not break a broker callback. */
-function guardMetrics(m: RabbitMqMetricsRecorder, logger: MqLogger): RabbitMqMetricsRecorder {
-  if (m === NOOP_RABBITMQ_METRICS) return m;
-  const wrap =
-    <A extends unknown[]>(name: string, fn: (...args: A) => void) =>
-    (...args: A): void => {
-      try {
-        fn.apply(m, args);
-      } catch (error) {
-        logger.error(`RabbitMQ metrics recorder ${name}() threw; ignored`, { error });
-      }
-    };
-  return {
-    reconnect: wrap('reconnect', m.reconnect),
-    publishSeconds: wrap('publishSeconds', m.publishSeconds),
-    publishError: wrap('publishError', m.publishError),
-    consumed: wrap('consumed', m.consumed),
-    staleDelivery: wrap('staleDelivery', m.staleDelivery),
-  };
 }

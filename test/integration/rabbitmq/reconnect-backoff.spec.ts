@@ -56,6 +56,36 @@ describe('RabbitMqPool reconnect backoff when connections keep dropping right af
     console.log(`[reconnect-backoff] ${flapUps} reconnects in 4 s of drops`);
   });
 
+  it('a connection that opens after its deadline is closed, not left open beside the slot', async () => {
+    // Broker → client bytes 500 ms late: the handshake (three broker → client steps) outlives
+    // connectTimeoutMs (1 s) and completes at ~1.5-2 s. Nothing cuts the link here, so the proxied
+    // connection can only end because the pool closed it; left open, its heartbeats would keep it up.
+    const slow = await FaultProxy.start({ upstreamPort: Number(new URL(amqpUrl()).port || 5672) });
+    slow.latency(500, { direction: 'toClient' });
+    const pool = new RabbitMqPool(
+      {
+        url: slow.urlFor(amqpUrl()),
+        connections: 1,
+        consumerConnections: 0,
+        connectTimeoutMs: 1_000,
+        reconnect: { initialDelayMs: 5_000, maxDelayMs: 5_000 },
+      },
+      // The top of the full-jitter range: the second attempt starts ~5 s after the first failed,
+      // after the check below, so the proxy sees only the late connection.
+      { name: 'late-closed', logger: testLogger(), random: () => 0.99 },
+    );
+    try {
+      void pool.start().catch(() => undefined);
+      await sleep(3_500);
+      expect(slow.stats().accepted).toBe(1);
+      expect(slow.stats().bytes.toClient).toBeGreaterThan(0);
+      expect(slow.connections).toBe(0);
+    } finally {
+      await pool.close();
+      await slow.close();
+    }
+  });
+
   it('a connection that opens after its deadline is discarded safely even when the link dies during its close', async () => {
     // Broker → client bytes 500 ms late: the handshake outlives connectTimeoutMs (1 s), the late
     // connection completes at ~1.5-2 s and is closed; cutting the link then made amqplib emit

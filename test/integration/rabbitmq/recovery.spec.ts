@@ -72,7 +72,8 @@ describe('RabbitMqPool recovery from broker-closed connections (real broker)', (
           );
         }
       });
-      await eventually(() => resolved.size > 200, 10_000);
+      // Traffic flows before the failure: otherwise "publishing resumes" below proves nothing.
+      expect(await eventually(() => resolved.size > 200, 10_000)).toBe(true);
 
       expect(await connectionsNamed(name)).toHaveLength(3); // 2 publisher + 1 consumer
       expect(await closeConnectionsNamed(name)).toBe(3);

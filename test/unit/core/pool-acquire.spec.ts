@@ -271,3 +271,14 @@ describe('Pool acquire', () => {
     ).toBe(true);
   });
 });
+
+describe('Pool: a per-call timeoutMs', () => {
+  it('is validated even when an idle resource would serve the call at once', async () => {
+    const { pool } = makePool({ max: 1 });
+    (await pool.acquire()).release();
+    await expect(pool.acquire({ timeoutMs: -5 })).rejects.toBeInstanceOf(InvalidPoolOptionsError);
+    const lease = await pool.acquire({ timeoutMs: 50 });
+    lease.release();
+    await pool.close();
+  });
+});

@@ -212,3 +212,28 @@ describe('Pool timers and the process', () => {
     expect(Date.now() - started).toBeLessThan(15_000);
   }, 30_000);
 });
+
+describe('Pool: a drain started while a validation fails', () => {
+  it('rejects the waiter of that validation with PoolClosedError and leaves no timer', async () => {
+    const factory = new TestFactory(true);
+    const { pool, clock } = makePool(
+      { max: 1, acquireTimeoutMs: 5_000, validateAfterIdleMs: 100, idleTimeoutMs: 0 },
+      factory,
+    );
+    (await pool.acquire()).release();
+    await clock.tick(200); // the idle resource now needs validation
+    factory.isValid = () => false;
+    let drained: Promise<unknown> | undefined;
+    pool.on('destroyed', () => {
+      drained ??= pool.drain(1_000);
+    });
+    const outcome = pool.acquire().then(
+      () => 'leased',
+      (e: unknown) => e,
+    );
+    await clock.tick(10);
+    await drained;
+    expect(await outcome).toBeInstanceOf(PoolClosedError);
+    expect(clock.pendingTimers()).toEqual([]);
+  });
+});

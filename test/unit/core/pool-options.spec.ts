@@ -127,7 +127,7 @@ describe('Pool options', () => {
     ],
     [
       { max: 2, createBackoff: { jitter: true } },
-      'Invalid option "createBackoff.jitter": unknown option. Fix: remove it; known options are: initialDelayMs, maxDelayMs',
+      'Invalid option "createBackoff.jitter": unknown option. Fix: remove it; known options of "createBackoff" are: initialDelayMs, maxDelayMs',
     ],
     [
       { max: 2, failFastAfterCreateFailures: 1.5 },
@@ -140,15 +140,15 @@ describe('Pool options', () => {
     [{ max: 2, name: '' }, 'Invalid option "name": must be a non-empty string, got "".'],
     [
       { max: 2, clock: { now: () => 0 } },
-      'Invalid option "clock": must be an object with now(), setTimeout(), clearTimeout(), got object.',
+      'Invalid option "clock": must be an object with now(), setTimeout(), clearTimeout(), got an object.',
     ],
     [
       { max: 2, logger: console.log },
-      'Invalid option "logger": must be an object with debug(), info(), warn(), error(), got function.',
+      'Invalid option "logger": must be an object with debug(), info(), warn(), error(), got a function.',
     ],
     [
       { max: 2, metrics: {} },
-      'Invalid option "metrics": must be an object with acquired(), acquireFailed(), leak(), got object.',
+      'Invalid option "metrics": must be an object with acquired(), acquireFailed(), leak(), got an object.',
     ],
     [{ max: 2, random: 0.5 }, 'Invalid option "random": must be a function, got 0.5.'],
   ])('rejects %j with an exact message', (options, message) => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidPoolOptionsError } from '../../../lib/core/errors/invalid-pool-options.error.js';
-import { MAX_TIMER_MS } from '../../../lib/core/resolve-pool-options.js';
+import { MAX_TIMER_MS } from '../../../lib/core/option-checks.js';
 import { KafkaPool } from '../../../lib/kafka/index.js';
 import { validateConsumeOptions } from '../../../lib/kafka/kafka-consume-options.validator.js';
 import { validateKafkaOptions } from '../../../lib/kafka/kafka-options.validator.js';
@@ -139,7 +139,7 @@ describe('Kafka durations are capped at MAX_TIMER_MS', () => {
   it('non-integers and values below the minimum keep their usual message', () => {
     const e = rejection(() => validateKafkaOptions({ ...BASE, sendTimeoutMs: 1.5 }));
     expect(e.key).toBe('kafka.sendTimeoutMs');
-    expect(e.message).toContain(`expected an integer between 1 and ${MAX_TIMER_MS}`);
+    expect(e.message).toContain(`must be an integer between 1 and ${MAX_TIMER_MS}`);
     expect(rejection(() => validateKafkaOptions({ ...BASE, sendTimeoutMs: 0 })).key).toBe(
       'kafka.sendTimeoutMs',
     );

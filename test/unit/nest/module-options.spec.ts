@@ -41,7 +41,9 @@ describe('module options validation', () => {
     expect(failure({ rabbitmq, shutdown: { drainTimeout: 1 } }).key).toBe('shutdown.drainTimeout');
     const e = failure({ rabbitmq, shutdown: { drainTimeoutMs: -5 } });
     expect(e.key).toBe('shutdown.drainTimeoutMs');
-    expect(e.message).toMatch(/integer between 1 and 600000.*Fix: set an integer/);
+    expect(e.message).toMatch(
+      /integer between 1 and 600000.*Fix: set "shutdown.drainTimeoutMs" to an integer/,
+    );
     expect(failure({ rabbitmq, metrics: { enabled: 'yes' } }).key).toBe('metrics.enabled');
     expect(failure({ rabbitmq, metrics: { registry: {} } }).key).toBe('metrics.registry');
     expect(failure({ rabbitmq, logger: console.log }).key).toBe('logger');

@@ -165,7 +165,7 @@ describe('log lines carry the active trace (TraceContextLogger, NestMqLogger)', 
     };
     expect(failure({ format: 'xml' })).toBeInstanceOf(InvalidPoolOptionsError);
     expect(failure({ format: 'xml' }).key).toBe('logging.format');
-    expect(failure({ format: 'xml' }).message).toMatch(/expected 'text' or 'json', got 'xml'/);
+    expect(failure({ format: 'xml' }).message).toMatch(/must be 'text' or 'json', got 'xml'/);
     expect(failure({ colour: true }).key).toBe('logging.colour');
     expect(failure('json').key).toBe('logging');
 
