@@ -1,9 +1,14 @@
+import { holdProcess, releaseProcess } from './keep-process-alive.js';
 import type { PendingAcquire } from './pending-acquire.js';
 
 /**
  * FIFO of waiters: an array with a moving head (no shifting), like the leanest pools. A waiter
  * that leaves early (abort, timeout) is only marked (`queued = false`) and skipped when the head
  * reaches it, so removal is O(1) too; `length` counts waiters still queued.
+ *
+ * A queued waiter is a caller awaiting a resource, whose only pending work may be the pool's
+ * unref'ed timers (a broker down, creates backing off): while the queue is not empty it holds the
+ * process open (`holdProcess`), so an awaited acquire always settles — at its deadline at worst.
  */
 export class WaiterQueue<T> {
   private items: (PendingAcquire<T> | undefined)[] = [];
@@ -11,11 +16,13 @@ export class WaiterQueue<T> {
   length = 0;
   /** Waiters marked gone but still in `items` (past `head`). */
   private gone = 0;
+  /** This queue holds the process open (it has waiters). */
+  private holding = false;
 
   push(waiter: PendingAcquire<T>): void {
     waiter.queued = true;
     this.items.push(waiter);
-    this.length++;
+    if (this.length++ === 0) this.hold();
   }
 
   /** Puts a waiter back in front (it was first in line and keeps its turn). */
@@ -23,7 +30,7 @@ export class WaiterQueue<T> {
     waiter.queued = true;
     if (this.head > 0) this.items[--this.head] = waiter;
     else this.items.unshift(waiter);
-    this.length++;
+    if (this.length++ === 0) this.hold();
   }
 
   shift(): PendingAcquire<T> | undefined {
@@ -85,5 +92,15 @@ export class WaiterQueue<T> {
     this.items = [];
     this.head = 0;
     this.gone = 0;
+    if (this.holding) {
+      this.holding = false;
+      releaseProcess();
+    }
+  }
+
+  private hold(): void {
+    if (this.holding) return;
+    this.holding = true;
+    holdProcess();
   }
 }

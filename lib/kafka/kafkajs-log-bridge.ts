@@ -34,10 +34,12 @@ export function kafkajsLogCreator(logger: MqLogger, secrets: readonly string[]):
         fields[key] = typeof value === 'string' ? scrub(value) : value;
       }
       const text = `kafkajs: ${scrub(String(message))}`;
-      // kafkajs logs every retried connect or request at ERROR (with retryCount); the library's
-      // own typed errors and restart policy report real failures, so these are warnings.
+      // kafkajs logs every retried connect or request at ERROR (with retryCount), several per
+      // second while a broker is down. The library reports those failures itself, once and then
+      // every 10th attempt (shared producer, consumers' restart policy, typed errors), so these are
+      // debug: an outage reads as one clear line, not a flood.
       if (level === KAFKAJS_LEVEL.error)
-        if ('retryCount' in extra || namespace === 'Connection') logger.warn(text, fields);
+        if ('retryCount' in extra || namespace === 'Connection') logger.debug(text, fields);
         else logger.error(text, fields);
       else if (level === KAFKAJS_LEVEL.warn) {
         if (EXPECTED_WARNINGS.some((w) => text.includes(w))) logger.debug(text, fields);

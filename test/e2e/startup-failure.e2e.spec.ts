@@ -222,6 +222,8 @@ describe('startup.failFast: false', () => {
 describe('awaited operations against a broker that is down keep the process alive until they settle', () => {
   const EXPECTED: Record<string, string> = {
     'rabbitmq start': 'ConnectionUnavailableError',
+    'rabbitmq acquire': 'AcquireTimeoutError',
+    'rabbitmq withChannel': 'AcquireTimeoutError',
     'rabbitmq drain after a failed start': 'resolved',
     'kafka start': 'BrokerUnreachableError',
     'kafka send': 'SendTimeoutError',

@@ -201,15 +201,26 @@ describe('Pool close', () => {
 });
 
 describe('Pool timers and the process', () => {
+  const script = fileURLToPath(new URL('./support/keep-alive.fixture.ts', import.meta.url));
+  const run = promisify(execFile);
+
   it('a live pool with every timer armed never keeps the process alive', async () => {
-    const script = fileURLToPath(new URL('./support/keep-alive.fixture.ts', import.meta.url));
-    const run = promisify(execFile);
     const started = Date.now();
     const { stdout } = await run(process.execPath, ['--import', 'tsx', script], {
       timeout: 20_000,
     });
     expect(stdout.trim()).toBe('set up');
     expect(Date.now() - started).toBeLessThan(15_000);
+  }, 30_000);
+
+  it('a caller waiting in the queue keeps the process alive until its wait settles', async () => {
+    const { stdout } = await run(process.execPath, ['--import', 'tsx', script, 'waiting'], {
+      timeout: 20_000,
+    });
+    expect(stdout.trim().split('\n')).toEqual([
+      'set up',
+      expect.stringMatching(/^waiter settled: AcquireTimeoutError after (9\d\d|1\d\d\d)ms$/),
+    ]);
   }, 30_000);
 });
 

@@ -73,6 +73,22 @@ describe('kafkajs log bridge', () => {
     expect(logger.lines[0]?.level).toBe('debug');
   });
 
+  it('logs retried connects and connection errors at debug: an outage is reported by the pool, once, not per retry', () => {
+    const logger = recordingLogger();
+    const log = kafkajsLogCreator(logger, [])(5);
+    const error = (namespace: string, extra: Record<string, unknown>) =>
+      log({
+        namespace,
+        level: 1,
+        label: 'ERROR',
+        log: { timestamp: 't', message: 'Connection error: connect ECONNREFUSED', ...extra },
+      });
+    error('Connection', { broker: 'b:1' });
+    error('BrokerPool', { retryCount: 3, retryTime: 400 });
+    error('Producer', {});
+    expect(logger.lines.map((l) => l.level)).toEqual(['debug', 'debug', 'error']);
+  });
+
   it('scrubber is the identity without secrets', () => {
     expect(makeScrubber([])('a')).toBe('a');
     expect(makeScrubber(['pw'])('pw/pw')).toBe('***/***');
