@@ -56,18 +56,21 @@ export class PoolRegistration implements OnModuleInit, OnApplicationShutdown {
       if (this.entry.kafka)
         this.stopSampling.push(this.metrics.addSource(kafkaStatsSource(this.entry.kafka, name)));
     }
-    const started = await Promise.allSettled([
-      this.entry.rabbitmq?.start(),
-      this.entry.kafka?.start(),
-    ]);
-    const failures = started
+    const starts = [this.entry.rabbitmq?.start(), this.entry.kafka?.start()];
+    if (this.options.failFast) {
+      // The first failure ends start-up: a refused password must not wait for the other broker's
+      // start deadline. Closing the pools settles the other start too (Promise.all observes it).
+      try {
+        await Promise.all(starts);
+      } catch (error) {
+        await this.closeAndForget();
+        throw error;
+      }
+      return;
+    }
+    const failures = (await Promise.allSettled(starts))
       .filter((r): r is PromiseRejectedResult => r.status === 'rejected')
       .map((r) => r.reason as unknown);
-    if (failures.length === 0) return;
-    if (this.options.failFast) {
-      await this.closeAndForget();
-      throw failures[0];
-    }
     // Said once, at error level: the pools keep retrying (at debug level past the first attempts).
     for (const error of failures) {
       this.options.logger.error(

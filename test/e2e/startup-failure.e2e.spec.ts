@@ -203,6 +203,20 @@ describe('a start-up that cannot reach its broker (startup.failFast default)', (
   });
 });
 
+describe('both brokers configured', () => {
+  it("the first failure ends start-up: a refused password does not wait for Kafka's 15 s deadline", async () => {
+    const r = await runApp('cjs listen()', {
+      AMQP_URL: rabbitUrl({ password: SECRET }),
+      KAFKA_BROKERS: `127.0.0.1:${closedPort}`,
+    });
+    const label = `exit ${r.code} after ${r.ms}ms\n${r.output.slice(-3000)}`;
+    expect(r.code, label).toBe(1);
+    expect(r.output, label).toContain('BrokerAuthenticationError');
+    expect(r.ms, label).toBeLessThan(RABBIT_START_DEADLINE_MS);
+    expect(r.output, label).not.toContain(SECRET);
+  }, 60_000);
+});
+
 describe('startup.failFast: false', () => {
   it('the app starts with readiness down, says once what is wrong and that it keeps trying', async () => {
     const r = await runApp('cjs listen()', {
