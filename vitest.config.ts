@@ -21,6 +21,8 @@ export default defineConfig({
     // brokers, disposable nodes and the built dist/ (several rebuild it), so a file of one project
     // must never overlap a file of another, whatever the machine's core count.
     fileParallelism: false,
+    // After Vitest's own summary: every skipped test by name, with the reason (nothing skips silently).
+    reporters: ['default', './test/support/skip-summary.reporter.ts'],
     projects: [
       {
         plugins: [swcPlugin()],

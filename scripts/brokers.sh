@@ -22,6 +22,8 @@ STATE_DIR="${BROKERS_STATE_DIR:-$ROOT/.brokers}"
 
 # shellcheck source=scripts/brokers/common.sh
 source "$BROKERS_DIR/common.sh"
+# shellcheck source=scripts/setup.sh
+source "$ROOT/scripts/setup.sh" # setup_deps: the probes need amqplib and kafkajs
 # shellcheck source=scripts/brokers/rabbitmq.sh
 source "$BROKERS_DIR/rabbitmq.sh"
 # shellcheck source=scripts/brokers/kafka.sh

@@ -1,10 +1,11 @@
 # shellcheck shell=bash
-# Shared helpers of scripts/brokers.sh (sourced, not run).
+# Shared helpers of scripts/brokers.sh and scripts/setup.sh (sourced, not run). The caller sets
+# ROOT and STATE_DIR (apt's log goes there), and LOG_TAG to name itself in messages.
 
-say() { printf '[brokers] %s\n' "$*"; }
-warn() { printf '[brokers] WARNING: %s\n' "$*" >&2; }
+say() { printf '[%s] %s\n' "${LOG_TAG:-brokers}" "$*"; }
+warn() { printf '[%s] WARNING: %s\n' "${LOG_TAG:-brokers}" "$*" >&2; }
 die() {
-  printf '[brokers] ERROR: %s\n' "$*" >&2
+  printf '[%s] ERROR: %s\n' "${LOG_TAG:-brokers}" "$*" >&2
   exit 1
 }
 
@@ -17,9 +18,9 @@ elapsed() { awk -v a="$1" -v b="$(now_s)" 'BEGIN { printf "%.1f s", b - a }'; }
 log_tail() {
   local file=$1 lines=${2:-30}
   if [ -s "$file" ]; then
-    printf '[brokers] --- last %s lines of %s ---\n' "$lines" "$file" >&2
+    printf '[%s] --- last %s lines of %s ---\n' "${LOG_TAG:-brokers}" "$lines" "$file" >&2
     tail -n "$lines" "$file" | sed 's/^/    /' >&2
-    printf '[brokers] --- end of %s ---\n' "$file" >&2
+    printf '[%s] --- end of %s ---\n' "${LOG_TAG:-brokers}" "$file" >&2
   fi
 }
 
@@ -45,12 +46,11 @@ is_loopback() {
   esac
 }
 
-# Node and the client libraries do the protocol-level checks (see probe.mjs).
+# Node and the client libraries do the protocol-level checks (see probe.mjs): the npm
+# dependencies are installed first when missing or stale (scripts/setup.sh).
 require_node_clients() {
-  command -v node >/dev/null 2>&1 || die "node not found: install Node.js >= 20.19 (see README), then run 'npm ci'"
-  if [ ! -d "$ROOT/node_modules/amqplib" ] || [ ! -d "$ROOT/node_modules/kafkajs" ]; then
-    die "node_modules/amqplib or node_modules/kafkajs missing: run 'npm ci' in $ROOT first"
-  fi
+  command -v node >/dev/null 2>&1 || die "node not found: install Node.js 22 or 24 (see README)"
+  LOG_TAG=setup setup_deps
 }
 
 probe() { node "$BROKERS_DIR/probe.mjs" "$@"; }
@@ -61,6 +61,7 @@ apt_install() {
   is_root || die "need root to install $*: run 'sudo apt-get install $*' yourself, then retry"
   command -v apt-get >/dev/null 2>&1 || die "apt-get not found: install $* with your system's package manager"
   local log="$STATE_DIR/apt.log"
+  mkdir -p "$STATE_DIR"
   if [ "$APT_UPDATED" = 0 ]; then
     say "apt-get update (log: $log)"
     DEBIAN_FRONTEND=noninteractive apt-get update >>"$log" 2>&1 || {

@@ -14,6 +14,14 @@ import kafkajs from 'kafkajs';
 
 const TIMEOUT_MS = Number(process.env.BROKERS_PROBE_TIMEOUT_MS ?? 4000);
 
+// kafkajs 2.2.4 arms its request-queue timer with a negative delay when nothing is pending; Node
+// 23+ warns about it (TimeoutNegativeWarning) and, like Node 20 silently, waits 1 ms. The probe's
+// stderr is its answer, so that warning stays out of it; any other warning is still printed.
+process.removeAllListeners('warning');
+process.on('warning', (warning) => {
+  if (warning.name !== 'TimeoutNegativeWarning') console.error(String(warning.stack ?? warning));
+});
+
 /** First host:port of a comma-separated broker list or an AMQP URL, for plain TCP use. */
 function hostPort(address) {
   const [host, port] = address.trim().split(/:(?=\d+$)/);

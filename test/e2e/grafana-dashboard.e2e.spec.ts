@@ -15,11 +15,14 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { amqpUrl, kafkaBrokers } from '../support/broker-env.js';
+import { toolAvailable } from '../support/skip-reasons.js';
 
 const run = promisify(execFile);
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const DASHBOARD = join(root, 'docs/grafana/nestjs-mq-pool-dashboard.json');
 const PROMETHEUS = process.env.PROMETHEUS_BIN ?? '/usr/bin/prometheus';
+/** Without Prometheus the suite is skipped, and the run's skip summary says why. */
+const withProm = describe.skipIf(!toolAvailable(PROMETHEUS));
 /** What `$__rate_interval` stands for here: ≥ 4 scrapes at the 1 s interval, recent traffic inside. */
 const RATE_INTERVAL = '30s';
 /**
@@ -110,7 +113,7 @@ function stop(child: ChildProcess | undefined, timeoutMs: number): Promise<void>
   });
 }
 
-describe('Grafana dashboard queries against a real Prometheus scraping the sample app', () => {
+withProm('Grafana dashboard queries against a real Prometheus scraping the sample app', () => {
   const dashboard = JSON.parse(readFileSync(DASHBOARD, 'utf8')) as Record<string, unknown>;
   const exprs = collectExprs(dashboard['panels']);
   let app: ChildProcess | undefined;

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll } from 'vitest';
+import { runningAsRoot } from './skip-reasons.js';
 
 const run = promisify(execFile);
 
@@ -44,8 +45,11 @@ export interface DisposableRabbitMq {
 const live = new Map<DisposableRabbitMq, string>();
 let exitHookInstalled = false;
 
+/** Called where a suite decides to skip: records the reason for the run's skip summary. */
 export function isDisposableRabbitMqSupported(): boolean {
-  return process.platform === 'linux' && process.getuid?.() === 0;
+  return runningAsRoot(
+    "disposable RabbitMQ nodes run Debian's rabbitmq-server, which starts only as root; run npm test as root",
+  );
 }
 
 /** PEM files for the node's TLS listener (copied into the node's own directory, readable by `rabbitmq`). */

@@ -1,4 +1,4 @@
-import { execFile, spawnSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,6 +17,7 @@ import {
   unique,
   waitFor,
 } from './support/e2e-support.js';
+import { toolAvailable } from '../../support/skip-reasons.js';
 
 /**
  * /metrics served by the app's own PrometheusModule.register() (global registry) exposes every
@@ -27,7 +28,7 @@ import {
  */
 const queue = unique('e2e-nest-metrics');
 const topic = unique('e2e-nest-metrics');
-const hasPromtool = spawnSync('promtool', ['--version']).status === 0;
+const hasPromtool = toolAvailable('promtool');
 const run = promisify(execFile);
 
 async function startApp(

@@ -8,6 +8,7 @@ import { amqpUrl } from '../../support/broker-env.js';
 import {
   adminConnection,
   channelsOpenOn,
+  NO_RABBITMQCTL,
   rabbitmqctlAvailable,
   sleep,
   testLogger,
@@ -168,7 +169,7 @@ describe('RabbitMqPool channel leases (real broker)', () => {
   });
 
   it('the broker never sees more than connections × channelsPerConnection pool channels', async (ctx) => {
-    if (!ctl) ctx.skip();
+    if (!ctl) ctx.skip(NO_RABBITMQCTL);
     const name = uniqueName('it-bound');
     const connections = 2;
     const perConnection = 3;

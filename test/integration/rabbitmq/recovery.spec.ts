@@ -8,6 +8,7 @@ import {
   connectionsNamed,
   eventually,
   queueDepth,
+  NO_RABBITMQCTL,
   rabbitmqctlAvailable,
   sleep,
   testLogger,
@@ -32,7 +33,7 @@ describe('RabbitMqPool recovery from broker-closed connections (real broker)', (
   });
 
   it('recovers publishing, leases and consumers after every connection is force-closed', async (ctx) => {
-    if (!ctl) ctx.skip();
+    if (!ctl) ctx.skip(NO_RABBITMQCTL);
     const name = uniqueName('it-recover');
     const logger = testLogger();
     const counts = { reconnectOk: 0 };
@@ -119,7 +120,7 @@ describe('RabbitMqPool recovery from broker-closed connections (real broker)', (
   });
 
   it('an ack for a delivery from a dead channel is dropped and reported, never sent on the new channel', async (ctx) => {
-    if (!ctl) ctx.skip();
+    if (!ctl) ctx.skip(NO_RABBITMQCTL);
     const name = uniqueName('it-stale');
     const pool = new RabbitMqPool(
       { url: amqpUrl(), connectionName: name },
@@ -179,7 +180,7 @@ describe('RabbitMqPool recovery from broker-closed connections (real broker)', (
   });
 
   it('waiters get a channel once the connection is back, or fail at their deadline', async (ctx) => {
-    if (!ctl) ctx.skip();
+    if (!ctl) ctx.skip(NO_RABBITMQCTL);
     const name = uniqueName('it-waiters');
     const pool = new RabbitMqPool(
       { url: amqpUrl(), connectionName: name, channelsPerConnection: 2, acquireTimeoutMs: 8_000 },

@@ -20,6 +20,10 @@ export async function rabbitmqctl(args: string[], node?: string): Promise<string
   return stdout;
 }
 
+/** Why the tests that administer the broker with rabbitmqctl skip when it is not available. */
+export const NO_RABBITMQCTL =
+  'rabbitmqctl cannot reach the broker under test (not a local Debian rabbitmq-server node run as root)';
+
 /** True when this machine can administer the broker under test with rabbitmqctl (local node). */
 export async function rabbitmqctlAvailable(): Promise<boolean> {
   try {
