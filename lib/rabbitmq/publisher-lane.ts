@@ -343,8 +343,7 @@ export class PublisherLane implements LaneHooks {
       inFlight: from.inFlight,
       reason: reason ? errorMessage(reason) : 'connection lost',
     });
-    // Its lease ends now: release() destroys a dead channel (the pool has not retired it yet, so a plain
-    // release would put it back as idle).
+    // Its lease ends now; the pool retired the channel before telling us, so the release destroys it.
     from.release();
     this.replenish();
   }
@@ -551,11 +550,6 @@ export class PublisherLane implements LaneHooks {
     this.acquiring--;
     if (this.state === 'closed') {
       lease.release();
-      return;
-    }
-    if (!lease.resource.alive) {
-      void lease.destroy(lease.resource.closeReason).catch(() => undefined);
-      this.replenish();
       return;
     }
     this.acquireFailures = 0;
