@@ -24,6 +24,10 @@ export class FakeRabbitMqPool {
   acquired = 0;
   leased = 0;
   destroyed = 0;
+  /** Acquires held at the gate right now. */
+  waiting = 0;
+  /** Acquires whose wait was cancelled through their AbortSignal. */
+  cancelled = 0;
   gate: Promise<void> | undefined;
   // The real pool's scoping, over this fake's acquire.
   private readonly scopes = new ChannelScopes((opts) => this.acquire(opts));
@@ -35,11 +39,23 @@ export class FakeRabbitMqPool {
   async acquire(opts?: { signal?: AbortSignal }): Promise<ChannelLease> {
     if (this.gate) {
       const signal = opts?.signal;
-      await new Promise<void>((resolve, reject) => {
-        if (signal?.aborted) return reject(signal.reason);
-        signal?.addEventListener('abort', () => reject(signal.reason), { once: true });
-        void this.gate!.then(resolve);
-      });
+      this.waiting++;
+      try {
+        await new Promise<void>((resolve, reject) => {
+          if (signal?.aborted) return reject(signal.reason);
+          signal?.addEventListener(
+            'abort',
+            () => {
+              this.cancelled++;
+              reject(signal.reason);
+            },
+            { once: true },
+          );
+          void this.gate!.then(resolve);
+        });
+      } finally {
+        this.waiting--;
+      }
     }
     this.acquired++;
     this.leased++;
