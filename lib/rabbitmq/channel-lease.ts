@@ -41,6 +41,11 @@ export class PoolChannelLease implements ChannelLease {
     this.lease.release();
   }
 
+  /** Takes the channel out of circulation (the pool closes and destroys it). Never rejects. */
+  destroy(reason: unknown): Promise<void> {
+    return this.lease.destroy(reason).catch(() => undefined);
+  }
+
   [Symbol.asyncDispose](): Promise<void> {
     this.release();
     return Promise.resolve();

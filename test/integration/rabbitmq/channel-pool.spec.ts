@@ -4,6 +4,7 @@ import { AcquireTimeoutError } from '../../../lib/core/errors/acquire-timeout.er
 import { LeaseReleasedError } from '../../../lib/core/errors/lease-released.error.js';
 import { PoolExhaustedError } from '../../../lib/core/errors/pool-exhausted.error.js';
 import type { ChannelLease, PoolChannelLease } from '../../../lib/rabbitmq/channel-lease.js';
+import { ChannelScope } from '../../../lib/rabbitmq/channel-scope.js';
 import { RabbitMqPool } from '../../../lib/rabbitmq/index.js';
 import type { PooledChannel } from '../../../lib/rabbitmq/pooled-channel.js';
 import { amqpUrl } from '../../support/broker-env.js';
@@ -86,9 +87,10 @@ describe('RabbitMqPool channel leases (real broker)', () => {
       );
       expect(pool.stats().channels.leased).toBe(0);
 
-      // A lazy scope (what the Nest interceptor uses): the lease is taken on first use, released by end().
-      const scope = pool.createChannelScope();
-      await pool.runInChannelScope(scope, async () => {
+      // A lazy scope over the pool's leases (what the Nest interceptor enters): the lease is taken
+      // on first use, released by end().
+      const scope = new ChannelScope(pool.leases);
+      await scope.run(async () => {
         expect(pool.currentChannel()).toBeUndefined();
         const a = await pool.withChannel(async (ch) => ch);
         const b = await pool.withChannel(async (ch) => ch);
@@ -98,14 +100,6 @@ describe('RabbitMqPool channel leases (real broker)', () => {
       expect(pool.stats().channels.leased).toBe(1);
       scope.end();
       expect(pool.stats().channels.leased).toBe(0);
-
-      const lease = await pool.acquire();
-      await pool.runWithLease(lease, async () => {
-        expect(pool.currentChannel()).toBe(lease.channel);
-        await pool.withChannel(async (ch) => expect(ch).toBe(lease.channel));
-      });
-      expect(pool.stats().channels.leased).toBe(1); // still the caller's
-      lease.release();
     } finally {
       await pool.close();
     }
