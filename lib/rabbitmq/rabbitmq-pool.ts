@@ -2,7 +2,11 @@ import type { ConfirmChannel } from 'amqplib';
 import { type Clock, SYSTEM_CLOCK } from '../core/clock.js';
 import { PoolClosedError } from '../core/errors/pool-closed.error.js';
 import { type MqLogger, NOOP_LOGGER } from '../core/logger.js';
-import type { PoolMetricsRecorder } from '../core/metrics-recorder.js';
+import {
+  guardMetricsRecorder,
+  NOOP_POOL_METRICS,
+  type PoolMetricsRecorder,
+} from '../core/metrics-recorder.js';
 import { Pool, type AcquireOptions } from '../core/pool.js';
 import { ChannelFactory } from './channel-factory.js';
 import type { ChannelLease } from './channel-lease.js';
@@ -141,7 +145,14 @@ export class RabbitMqPool {
       ...(deps.poolMetrics ? { metrics: deps.poolMetrics } : {}),
     });
     this.factory.onDead = (pc, reason) => this.pool.retire(pc, reason);
-    this.leases = new ChannelLeases(this.pool, `rabbitmq:${this.name}`);
+    this.leases = new ChannelLeases(
+      this.pool,
+      `rabbitmq:${this.name}`,
+      o.maxWaiting,
+      guardMetricsRecorder(deps.poolMetrics ?? NOOP_POOL_METRICS, (method, error) =>
+        this.logger.error(`pool metrics recorder ${method}() threw; ignored`, { error }),
+      ),
+    );
     this.pool.on('leak', ({ heldMs, site, leaks }) =>
       this.events.emit('leak', { heldMs, site, leaks }),
     );
@@ -166,6 +177,7 @@ export class RabbitMqPool {
       metrics: this.metrics,
       random,
     });
+    this.leases.lane = this.lane;
   }
 
   /**
