@@ -136,7 +136,8 @@ export class PublisherLane implements LaneHooks, LaneWaits {
     let job: PublishJob;
     const startedAt = this.timed ? this.clock.now() : 0;
     if (options === undefined && Buffer.isBuffer(content)) {
-      // Hot path: bytes, no options.
+      // Hot path: bytes, no options. Nothing to encode or validate (the default timeout was
+      // checked once, with the options), so the job is the only allocation besides the promise.
       const messageId = nextMessageId();
       job = new PublishJob(
         exchange,
@@ -185,7 +186,9 @@ export class PublisherLane implements LaneHooks, LaneWaits {
     }
     const tracer = activeTracer();
     if (tracer !== undefined) job.trace = new PublishTrace(tracer, this.deps.name);
+    // The job is its own settlers: no resolve/reject closures per publish.
     const promise = pendingPromise<void>(job);
+    // FIFO: a publish may go straight to a channel only when nobody queued before it.
     if (this.waitingCount === 0) {
       const lc = this.pick();
       if (lc) {
