@@ -1,9 +1,12 @@
 import type { ConfirmChannel } from 'amqplib';
-import type { ChannelScope } from '../rabbitmq/channel-scope.js';
+import { ChannelScope, type LeaseSource } from '../rabbitmq/channel-scope.js';
 import { ChannelScopeError } from './errors/channel-scope.error.js';
 
-const HandleState = { Open: 0, Released: 1, Abandoned: 2 } as const;
-type HandleState = (typeof HandleState)[keyof typeof HandleState];
+/** What a handle needs from its request. */
+export interface HandleRequest {
+  /** Cancels a waiting `get()` when the request ends or the client disconnects (created on first need). */
+  signal(): AbortSignal;
+}
 
 /**
  * The request's channel of one pool, leased lazily: what `@CurrentChannel()` injects.
@@ -17,86 +20,49 @@ type HandleState = (typeof HandleState)[keyof typeof HandleState];
  * }
  * ```
  *
- * A route that never calls `get()` never touches the pool. The lease is the pool's channel scope
- * for the request, so `pool.currentChannel()`, `pool.withChannel()` and `@WithChannel()` methods
- * called during the request use the same channel. It ends with the request: released when the
- * response completes or the handler fails; when the client disconnects first (or an outer
- * interceptor such as `timeout()` cancels the response), a pending `get()` is
- * cancelled and a held channel is closed and destroyed rather than returned (the handler may
- * still be using it, and a channel never reaches two holders). After that `get()` rejects with
- * `ChannelScopeError`; do not keep the channel object beyond the request.
+ * A route that never calls `get()` never touches the pool. The handle IS the pool's channel scope
+ * for the request (it extends ChannelScope, whose other members are internal), so
+ * `pool.currentChannel()`, `pool.withChannel()` and `@WithChannel()` methods called during the
+ * request use the same channel. It ends with the request: released when the response completes or
+ * the handler fails; when the client disconnects first (or an outer interceptor such as
+ * `timeout()` cancels the response), a pending `get()` is cancelled and a held channel is
+ * destroyed rather than returned (the handler may still be using it, and a channel never reaches
+ * two holders). After that `get()` rejects with `ChannelScopeError`, and the channel object itself
+ * throws `LeaseReleasedError` on any use: do not keep it beyond the request.
  */
-export class ChannelHandle {
-  private state: HandleState = HandleState.Open;
-  private waits = 0;
-
+export class ChannelHandle extends ChannelScope {
+  /** @internal Made by the request's channels (request-channels.ts), one per pool. */
   constructor(
     /** Registration name of the pool. */
     readonly poolName: string,
-    private readonly scope: ChannelScope,
-    /** Cancels a waiting `get()` when the request ends or the client disconnects. Not exposed: it is reused across requests. */
-    private readonly signal: AbortSignal,
-  ) {}
-
-  /** @internal True while a `get()` waits for the pool: only then is there something to cancel. */
-  get waiting(): boolean {
-    return this.waits > 0;
+    source: LeaseSource,
+    private readonly request: HandleRequest,
+  ) {
+    super(source);
   }
 
   /** True while a live channel is held for the request. */
   get leased(): boolean {
-    return this.state === HandleState.Open && this.scope.channel !== undefined;
+    return !this.isEnded && this.channel !== undefined;
   }
 
   /** The request's channel, leased on first call (bounded by the pool's `acquireTimeoutMs`). */
   get(): Promise<ConfirmChannel> {
-    if (this.state !== HandleState.Open) return Promise.reject(this.closedError());
-    const held = this.scope.channel;
+    if (this.isEnded) return Promise.reject(this.closedError());
+    const held = this.channel;
     if (held) return Promise.resolve(held);
-    this.waits++;
-    return this.scope.obtain({ signal: this.signal }).then(
-      (lease) => {
-        this.waits--;
-        if (this.state !== HandleState.Open) throw this.closedError();
-        return lease.channel;
-      },
+    return this.obtain({ signal: this.request.signal() }).then(
+      (lease) => lease.channel,
       (error: unknown) => {
-        this.waits--;
         // Cancelled because the request ended: say so rather than a bare abort.
-        throw this.state === HandleState.Open ? error : this.closedError();
+        throw this.isEnded ? this.closedError() : error;
       },
-    );
-  }
-
-  /** @internal The request completed or failed: the channel goes back to the pool. */
-  release(): void {
-    if (this.state !== HandleState.Open) return;
-    this.state = HandleState.Released;
-    this.scope.end();
-  }
-
-  /**
-   * @internal The client disconnected while the handler may still run: its channel must never be
-   * handed to another holder, so it is closed first; the scope's release then destroys a closed
-   * channel instead of pooling it. Until the close completes, the slot stays leased.
-   */
-  abandon(): Promise<void> {
-    if (this.state !== HandleState.Open) return Promise.resolve();
-    this.state = HandleState.Abandoned;
-    const channel = this.scope.channel;
-    if (!channel) {
-      this.scope.end(); // a pending obtain releases its late lease itself
-      return Promise.resolve();
-    }
-    return channel.close().then(
-      () => this.scope.end(),
-      () => this.scope.end(),
     );
   }
 
   private closedError(): ChannelScopeError {
     return new ChannelScopeError(
-      this.state === HandleState.Abandoned
+      this.isAbandoned
         ? `the channel of pool "${this.poolName}" was given up: the request ended (client disconnected, or its response was cancelled) before its handler finished`
         : `the channel of pool "${this.poolName}" was released when its request ended; do not keep a ChannelHandle beyond its request`,
     );

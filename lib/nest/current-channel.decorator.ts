@@ -1,8 +1,9 @@
 import { createParamDecorator } from '@nestjs/common';
-import type { ChannelHandle } from './channel-handle.js';
-import { RequestChannels } from './request-channels.js';
+import { ChannelScope } from '../rabbitmq/channel-scope.js';
+import { ChannelHandle } from './channel-handle.js';
 import { ChannelScopeError } from './errors/channel-scope.error.js';
 import { DEFAULT_POOL_NAME } from './mq-pool.constants.js';
+import { poolRegistry } from './pool-registry.js';
 
 /**
  * Injects the request's `ChannelHandle` of pool `poolName` (default pool when omitted). Requires
@@ -11,12 +12,17 @@ import { DEFAULT_POOL_NAME } from './mq-pool.constants.js';
  */
 export const CurrentChannel: (poolName?: string) => ParameterDecorator = createParamDecorator(
   (poolName: string | undefined): ChannelHandle => {
-    const channels = RequestChannels.current();
-    if (!channels) {
+    const name = poolName ?? DEFAULT_POOL_NAME;
+    // Throws PoolNotRegisteredError, saying what to fix, for an unknown name.
+    const pool = poolRegistry.rabbitmq(name);
+    // The interceptor entered the request's handle as the pool's scope; the innermost scope of
+    // the pool is that handle (nested withChannel calls reuse it rather than enter their own).
+    const scope = ChannelScope.current(pool.leases);
+    if (!(scope instanceof ChannelHandle)) {
       throw new ChannelScopeError(
-        '@CurrentChannel() was used on a route without ChannelInterceptor. Fix: add @UseInterceptors(ChannelInterceptor) to the route or its controller',
+        `@CurrentChannel() was used on a route without ChannelInterceptor. Fix: add @UseInterceptors(ChannelInterceptor) to the route or its controller (pool "${name}" has no channel for a request that began before it started)`,
       );
     }
-    return channels.handle(poolName ?? DEFAULT_POOL_NAME);
+    return scope;
   },
 );

@@ -1,18 +1,7 @@
-import { currentTag, runTagged } from '../rabbitmq/channel-context.js';
-import type { ChannelScope } from '../rabbitmq/channel-scope.js';
+import { ChannelScope } from '../rabbitmq/channel-scope.js';
 import type { RabbitMqPool } from '../rabbitmq/rabbitmq-pool.js';
-import { ChannelHandle } from './channel-handle.js';
+import { ChannelHandle, type HandleRequest } from './channel-handle.js';
 import { ChannelScopeError } from './errors/channel-scope.error.js';
-import { PoolNotRegisteredError } from './errors/pool-not-registered.error.js';
-import { DEFAULT_POOL_NAME } from './mq-pool.constants.js';
-import { poolRegistry } from './pool-registry.js';
-
-interface Entry {
-  readonly name: string;
-  readonly pool: RabbitMqPool;
-  readonly scope: ChannelScope;
-  handle: ChannelHandle | undefined;
-}
 
 /** Node's response (Express) or the raw one behind Fastify's reply. */
 interface ClosableResponse {
@@ -34,13 +23,14 @@ const spareControllers: AbortController[] = [];
 const MAX_SPARE_CONTROLLERS = 1_024;
 
 /**
- * The channels of one request: for every running RabbitMQ pool, a LAZY channel scope of that pool
- * (no lease until first use). Entered by `ChannelInterceptor` around the handler, so
- * `@CurrentChannel()`, `pool.currentChannel()`, `pool.withChannel()` and `@WithChannel()` all
- * share one lease per pool per request.
+ * The channels of one request: for every running RabbitMQ pool, a `ChannelHandle` — that pool's
+ * LAZY channel scope (no lease until first use). `ChannelInterceptor` enters them around the
+ * handler, so `@CurrentChannel()`, `pool.currentChannel()`, `pool.withChannel()` and
+ * `@WithChannel()` all share one lease per pool per request; it ends them when the response
+ * completes, or abandons them when the request ends while the handler may still run.
  */
-export class RequestChannels {
-  private readonly entries: Entry[];
+export class RequestChannels implements HandleRequest {
+  private readonly handles: ChannelHandle[];
   private controller: AbortController | undefined = undefined;
   private ended = false;
   private clientGone = false;
@@ -51,36 +41,12 @@ export class RequestChannels {
   };
 
   constructor(pools: ReadonlyArray<readonly [string, RabbitMqPool]>) {
-    this.entries = pools.map(([name, pool]) => ({
-      name,
-      pool,
-      scope: pool.createChannelScope(),
-      handle: undefined,
-    }));
+    this.handles = pools.map(([name, pool]) => new ChannelHandle(name, pool.leases, this));
   }
 
-  /** The request's channels of the current async context (entered by `run`), if any. */
-  static current(): RequestChannels | undefined {
-    const tag = currentTag();
-    return tag instanceof RequestChannels ? tag : undefined;
-  }
-
-  /**
-   * Runs `fn` inside this request's scopes (the pools' own, then ours). All of them live in the
-   * one channel-context storage (see channel-context.ts), so nesting them costs no extra
-   * propagation per promise.
-   */
+  /** Runs `fn` inside this request's scopes: one storage run whatever the number of pools. */
   run<T>(fn: () => T): T {
-    if (this.entries.length === 1) {
-      const { pool, scope } = this.entries[0]!;
-      return pool.runInChannelScope(scope, () => runTagged(this, fn));
-    }
-    let next = (): T => runTagged(this, fn);
-    for (const { pool, scope } of this.entries) {
-      const inner = next;
-      next = () => pool.runInChannelScope(scope, inner);
-    }
-    return next();
+    return ChannelScope.runAll(this.handles, fn);
   }
 
   /** Treats a close of `response` before it finished as the client going away. */
@@ -98,27 +64,9 @@ export class RequestChannels {
     return this.clientGone;
   }
 
-  /** The handle of pool `name` for this request (same one on every call). */
-  handle(name: string = DEFAULT_POOL_NAME): ChannelHandle {
-    const entry = this.entries.find((e) => e.name === name);
-    if (!entry) {
-      // Not running when the request started (or a Kafka-only name): the registry says which.
-      poolRegistry.rabbitmq(name);
-      throw PoolNotRegisteredError.unknownName(
-        'rabbitmq',
-        name,
-        this.entries.map((e) => e.name),
-      );
-    }
-    if (entry.handle) return entry.handle;
-    if (this.ended) {
-      throw new ChannelScopeError(
-        `the request already ended; no channel of pool "${name}" can be leased for it`,
-      );
-    }
+  signal(): AbortSignal {
     this.controller ??= spareControllers.pop() ?? new AbortController();
-    entry.handle = new ChannelHandle(name, entry.scope, this.controller.signal);
-    return entry.handle;
+    return this.controller.signal;
   }
 
   /** The request completed, failed or was unsubscribed: leases go back to their pools. */
@@ -127,13 +75,9 @@ export class RequestChannels {
     this.ended = true;
     this.response?.off('close', this.onClose);
     let waiting = false;
-    for (const entry of this.entries) {
-      if (entry.handle) {
-        waiting ||= entry.handle.waiting;
-        entry.handle.release();
-      } else {
-        entry.scope.end(); // a lease taken through pool.withChannel() inside the request
-      }
+    for (const handle of this.handles) {
+      waiting ||= handle.waiting;
+      handle.end();
     }
     const controller = this.controller;
     if (controller === undefined) return;
@@ -141,7 +85,7 @@ export class RequestChannels {
     else if (spareControllers.length < MAX_SPARE_CONTROLLERS) spareControllers.push(controller);
   }
 
-  /** The client disconnected mid-request: cancel waits, close and destroy held channels. */
+  /** The client disconnected mid-request: cancel waits, destroy held channels. */
   abort(): void {
     if (this.ended) return;
     this.clientGone = true;
@@ -151,18 +95,15 @@ export class RequestChannels {
   /**
    * The request ended while its handler may still run (client gone, or the response unsubscribed
    * early, e.g. by an outer `timeout()` interceptor): the handler may still use its channels, so
-   * they are never returned for another holder. Waits are cancelled; held channels are closed and
-   * destroyed.
+   * they are never returned for another holder. Waits are cancelled; held channels are destroyed
+   * (and every reference the handler kept throws `LeaseReleasedError`).
    */
   abandon(why: string): void {
     if (this.ended) return;
     this.ended = true;
     this.response?.off('close', this.onClose);
-    this.controller?.abort(new ChannelScopeError(why));
-    for (const entry of this.entries) {
-      const handle =
-        entry.handle ?? new ChannelHandle(entry.name, entry.scope, AbortSignal.abort());
-      void handle.abandon();
-    }
+    const reason = new ChannelScopeError(why);
+    this.controller?.abort(reason);
+    for (const handle of this.handles) void handle.abandon(reason);
   }
 }

@@ -26,8 +26,13 @@ export class ChannelFactory implements ResourceFactory<PooledChannel> {
   private notBefore = 0;
   /** Abort signals already wired to wake waiting creates (the pool passes one signal to every create). */
   private readonly wiredSignals = new WeakSet<AbortSignal>();
-  /** Set by the owner once the pool exists (the pool needs the factory first). */
+  /**
+   * Set by the owner once the pool exists (the pool needs the factory first): the pool's `retire`.
+   * A closing channel calls it before its close listeners run (see PooledChannel).
+   */
   onDead: (pc: PooledChannel, reason: Error | undefined) => void = () => undefined;
+  private readonly retireInPool = (pc: PooledChannel, reason: Error | undefined): void =>
+    this.onDead(pc, reason);
 
   constructor(
     private readonly connections: ConnectionSet,
@@ -94,7 +99,7 @@ export class ChannelFactory implements ResourceFactory<PooledChannel> {
       throw error;
     }
     this.openFailures = 0;
-    const pc = new PooledChannel(ch, slot, generation);
+    const pc = new PooledChannel(ch, slot, generation, this.retireInPool);
     this.open.add(pc);
     pc.onClose(() => {
       this.open.delete(pc);
@@ -149,8 +154,9 @@ export class ChannelFactory implements ResourceFactory<PooledChannel> {
     return pc.alive;
   }
 
+  /** Retires it in the pool, then tells its holders (PooledChannel.markClosed). */
   private dead(pc: PooledChannel, reason: Error | undefined): void {
-    if (pc.markClosed(reason)) this.onDead(pc, pc.closeReason);
+    pc.markClosed(reason);
   }
 
   private pickSlot(): ConnectionSlot | undefined {

@@ -1,24 +1,31 @@
 import type { ConfirmChannel } from 'amqplib';
 import type { Lease } from '../core/lease.js';
+import { leasedChannel } from './leased-channel.js';
 import type { PooledChannel } from './pooled-channel.js';
 
 /** Exclusive use of one pooled confirm channel until released. */
 export interface ChannelLease {
-  /** The channel. Throws `LeaseReleasedError` after `release()`. */
+  /**
+   * The channel. Throws `LeaseReleasedError` after `release()`, and so does every use of a
+   * reference to it kept past the release (see leased-channel.ts).
+   */
   readonly channel: ConfirmChannel;
   /** False once the broker or the connection closed the channel: release it and take another. */
   readonly alive: boolean;
-  /** Idempotent. A channel the broker closed (404, 406…) is destroyed, never handed to anyone else. */
+  /** Idempotent. A channel the broker closed (404, 406…) was retired already: the pool destroys it. */
   release(): void;
   [Symbol.asyncDispose](): Promise<void>;
 }
 
 /** Adapts a core lease on a PooledChannel to the public ChannelLease. */
 export class PoolChannelLease implements ChannelLease {
+  private view: ConfirmChannel | undefined = undefined;
+
   constructor(readonly lease: Lease<PooledChannel>) {}
 
   get channel(): ConfirmChannel {
-    return this.lease.resource.channel;
+    const pc = this.lease.resource; // throws LeaseReleasedError once ended
+    return (this.view ??= leasedChannel(this.lease, pc.channel));
   }
 
   get alive(): boolean {
@@ -29,16 +36,14 @@ export class PoolChannelLease implements ChannelLease {
     }
   }
 
+  /** A dead channel was retired in the pool before anyone heard of its close, so a plain release destroys it. */
   release(): void {
-    let pc: PooledChannel;
-    try {
-      pc = this.lease.resource;
-    } catch {
-      return; // already released or revoked
-    }
-    // The factory has already asked the pool to retire a dead channel; destroying here is explicit.
-    if (pc.alive) this.lease.release();
-    else void this.lease.destroy(pc.closeReason).catch(() => undefined);
+    this.lease.release();
+  }
+
+  /** Takes the channel out of circulation (the pool closes and destroys it). Never rejects. */
+  destroy(reason: unknown): Promise<void> {
+    return this.lease.destroy(reason).catch(() => undefined);
   }
 
   [Symbol.asyncDispose](): Promise<void> {

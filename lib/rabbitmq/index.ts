@@ -1,6 +1,5 @@
 // Public surface of the RabbitMQ adapter.
 export type { ChannelLease } from './channel-lease.js';
-export { ChannelScope } from './channel-scope.js';
 export type {
   ConsumeHandler,
   ConsumeOptions,

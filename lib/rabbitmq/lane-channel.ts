@@ -169,6 +169,8 @@ export class LaneChannel {
     } catch (error) {
       if (job.mandatory) this.untrackReturn(job);
       if (isClosedChannelError(error) || this.pc.closed) {
+        // We learnt it is dead: markClosed retires it in the pool first, then runs die() (our close listener).
+        this.pc.markClosed(error as Error);
         this.die(error as Error);
         this.hooks.notWritten(job, error, this);
       } else {
@@ -184,7 +186,7 @@ export class LaneChannel {
     if (!writable) this.writable = false;
   }
 
-  /** Stops using the channel and hands the lease back: released if alive, destroyed if dead. */
+  /** Stops using the channel and hands the lease back (the pool destroys it if it died). */
   release(): void {
     if (this.released) return;
     this.released = true;
@@ -194,20 +196,15 @@ export class LaneChannel {
     this.ch.off('drain', this.onDrain);
     this.ch.off('return', this.onReturn);
     this.offClose();
-    if (this.dead || !this.pc.alive) {
-      // Not release(): the lane hears of a close before the pool does (the pool retires the channel
-      // only after the close listeners ran), so a released dead channel would go back as idle and be
-      // handed to the next acquire() as a closed channel.
-      void this.lease.destroy(this.pc.closeReason).catch(() => undefined);
-    } else {
-      this.lease.release();
-    }
+    // A dead channel was retired in the pool before the lane heard of its close: released, it is destroyed.
+    this.lease.release();
   }
 
   private settle(job: PublishJob, err: Error | null): void {
     this.inFlight--;
     if (job.mandatory) this.untrackReturn(job);
-    if (err !== null && !isNack(err)) this.die(this.pc.closeReason ?? err);
+    // Any other error than a nack means the channel closed under the publish (see isNack).
+    if (err !== null && !isNack(err)) this.pc.markClosed(err);
     if (!job.settled) this.hooks.confirmed(job, err, this);
     // Drop settled jobs from the front so confirmed bodies are not retained until the next timeout check.
     // Cleared slots let settled jobs (and their bodies) die young instead of being promoted by the GC.

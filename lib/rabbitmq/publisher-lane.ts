@@ -1,5 +1,6 @@
 import { fullJitterBackoff } from '../core/backoff.js';
 import type { Clock, TimerHandle } from '../core/clock.js';
+import { invalidDurationArgument } from '../core/duration-argument.js';
 import { AcquireTimeoutError } from '../core/errors/acquire-timeout.error.js';
 import { PoolClosedError } from '../core/errors/pool-closed.error.js';
 import { PoolExhaustedError } from '../core/errors/pool-exhausted.error.js';
@@ -34,6 +35,11 @@ export interface PublisherLaneDeps {
   name: string;
   publishChannels: number;
   maxInFlightPerChannel: number;
+  /**
+   * The pool's one bound on waiting callers, shared with the channel pool's own waiters
+   * (`poolStats().waiting`): publishes queued here and `acquire()`/`withChannel()` callers queued
+   * there together never exceed it.
+   */
   maxWaiting: number;
   acquireTimeoutMs: number;
   confirmTimeoutMs: number;
@@ -48,6 +54,12 @@ export interface PublisherLaneDeps {
   logger: MqLogger;
   metrics: RabbitMqMetricsRecorder;
   random: () => number;
+}
+
+/** What the channel pool's other callers need to know of the lane to share one wait bound. */
+export interface LaneWaits {
+  /** Publishes queued for capacity. */
+  readonly waiting: number;
 }
 
 export interface PublisherLaneStats {
@@ -79,7 +91,7 @@ export interface LaneDrainReport {
  *
  * States: open -> closing (drain: no new publishes, in-flight finish) -> closed.
  */
-export class PublisherLane implements LaneHooks {
+export class PublisherLane implements LaneHooks, LaneWaits {
   readonly clock: Clock;
   readonly maxInFlight: number;
   readonly confirmTimeoutMs: number;
@@ -124,7 +136,8 @@ export class PublisherLane implements LaneHooks {
     let job: PublishJob;
     const startedAt = this.timed ? this.clock.now() : 0;
     if (options === undefined && Buffer.isBuffer(content)) {
-      // Hot path: bytes, no options.
+      // Hot path: bytes, no options. Nothing to encode or validate (the default timeout was
+      // checked once, with the options), so the job is the only allocation besides the promise.
       const messageId = nextMessageId();
       job = new PublishJob(
         exchange,
@@ -149,13 +162,16 @@ export class PublisherLane implements LaneHooks {
         return Promise.reject(options.signal.reason);
       }
       const timeoutMs = options?.timeoutMs ?? this.deps.acquireTimeoutMs;
-      if (!(timeoutMs > 0 && timeoutMs <= 2_147_483_647)) {
+      // The same check, error and message as acquire({ timeoutMs }) (lib/core/duration-argument.ts).
+      const invalid = invalidDurationArgument(
+        'timeoutMs',
+        timeoutMs,
+        false,
+        '{ timeoutMs: 5000 } or omit it',
+      );
+      if (invalid !== undefined) {
         this.deps.metrics.publishError('invalid');
-        return Promise.reject(
-          new TypeError(
-            `publish timeoutMs must be a number of ms in (0, 2147483647], got ${String(timeoutMs)}`,
-          ),
-        );
+        return Promise.reject(invalid);
       }
       job = new PublishJob(
         exchange,
@@ -170,7 +186,9 @@ export class PublisherLane implements LaneHooks {
     }
     const tracer = activeTracer();
     if (tracer !== undefined) job.trace = new PublishTrace(tracer, this.deps.name);
+    // The job is its own settlers: no resolve/reject closures per publish.
     const promise = pendingPromise<void>(job);
+    // FIFO: a publish may go straight to a channel only when nobody queued before it.
     if (this.waitingCount === 0) {
       const lc = this.pick();
       if (lc) {
@@ -178,18 +196,18 @@ export class PublisherLane implements LaneHooks {
         return promise;
       }
     }
-    // Like the core pool: publishes the lane can take once its channels exist do not count as waiting.
-    if (
-      this.waitingCount >= this.deps.maxWaiting &&
-      this.waitingCount - this.servable() >= this.deps.maxWaiting
-    ) {
-      const stats = this.stats();
+    // One bound for every waiting caller of the pool: publishes queued here plus callers queued in
+    // the channel pool. Like the core pool, publishes the lane can take once its channels exist
+    // do not count as waiting. (Not the hot path: only publishes that find no ready channel.)
+    const pool = this.deps.poolStats();
+    const waiting = this.waitingCount + pool.waiting;
+    if (waiting >= this.deps.maxWaiting && waiting - this.servable() >= this.deps.maxWaiting) {
       this.fail(
         job,
         new PoolExhaustedError({
           pool: this.deps.name,
           reason: 'maxWaiting',
-          stats: { ...this.deps.poolStats(), waiting: stats.waiting },
+          stats: { ...pool, waiting },
           maxWaiting: this.deps.maxWaiting,
         }),
         'exhausted',
@@ -204,6 +222,11 @@ export class PublisherLane implements LaneHooks {
   anyReadyChannel(): PooledChannel | undefined {
     for (const lc of this.channels) if (!lc.dead && !lc.pc.slot.blocked) return lc.pc;
     return undefined;
+  }
+
+  /** Publishes queued for capacity (part of the pool's one `maxWaiting` bound). */
+  get waiting(): number {
+    return this.waitingCount;
   }
 
   stats(): PublisherLaneStats {
@@ -343,8 +366,7 @@ export class PublisherLane implements LaneHooks {
       inFlight: from.inFlight,
       reason: reason ? errorMessage(reason) : 'connection lost',
     });
-    // Its lease ends now: release() destroys a dead channel (the pool has not retired it yet, so a plain
-    // release would put it back as idle).
+    // Its lease ends now; the pool retired the channel before telling us, so the release destroys it.
     from.release();
     this.replenish();
   }
@@ -551,11 +573,6 @@ export class PublisherLane implements LaneHooks {
     this.acquiring--;
     if (this.state === 'closed') {
       lease.release();
-      return;
-    }
-    if (!lease.resource.alive) {
-      void lease.destroy(lease.resource.closeReason).catch(() => undefined);
-      this.replenish();
       return;
     }
     this.acquireFailures = 0;

@@ -3,12 +3,16 @@ import { type Clock, SYSTEM_CLOCK } from '../core/clock.js';
 import { PoolClosedError } from '../core/errors/pool-closed.error.js';
 import { guardRecorder } from '../core/guard-recorder.js';
 import { type MqLogger, NOOP_LOGGER } from '../core/logger.js';
-import type { PoolMetricsRecorder } from '../core/metrics-recorder.js';
+import {
+  guardMetricsRecorder,
+  NOOP_POOL_METRICS,
+  type PoolMetricsRecorder,
+} from '../core/metrics-recorder.js';
 import { Pool, type AcquireOptions } from '../core/pool.js';
 import { ChannelFactory } from './channel-factory.js';
-import { type ChannelLease, PoolChannelLease } from './channel-lease.js';
-import type { ChannelScope } from './channel-scope.js';
-import { ChannelScopes } from './channel-scopes.js';
+import type { ChannelLease } from './channel-lease.js';
+import { ChannelLeases } from './channel-leases.js';
+import { ChannelScope, withChannel } from './channel-scope.js';
 import { ConnectionSet } from './connection-set.js';
 import type { ConnectionSlot } from './connection-slot.js';
 import { Consumer } from './consumer.js';
@@ -32,12 +36,7 @@ import type {
 } from './rabbitmq-pool-stats.js';
 import { TypedEmitter } from '../core/typed-emitter.js';
 import { withDeadline } from '../core/with-deadline.js';
-import {
-  activeTracer,
-  recordingActiveSpan,
-  traceAcquire,
-  withTraceContext,
-} from '../telemetry/index.js';
+import { withTraceContext } from '../telemetry/index.js';
 import { invalidDurationArgument } from '../core/duration-argument.js';
 import { describeConnectFailure } from '../core/connect-failure.js';
 import { keepAliveUntilSettled } from '../core/keep-process-alive.js';
@@ -74,8 +73,8 @@ export interface RabbitMqPoolEvents {
  * The RabbitMQ pool users inject: bounded connections and confirm channels, exclusive leases,
  * confirmed publishing at pipelined speed, consumers that survive reconnects, phased drain.
  *
- * Made of: ConnectionSet (connections + reconnect), ChannelFactory + core Pool (leases),
- * PublisherLane (publish/sendToQueue), Consumer (one per consume()), ChannelScope in an
+ * Made of: ConnectionSet (connections + reconnect), ChannelFactory + core Pool, ChannelLeases
+ * (leases), PublisherLane (publish/sendToQueue), Consumer (one per consume()), ChannelScope in an
  * AsyncLocalStorage (re-entrant withChannel). This class only wires them and orders the drain.
  */
 export class RabbitMqPool {
@@ -90,7 +89,12 @@ export class RabbitMqPool {
   private readonly pool: Pool<PooledChannel>;
   private readonly lane: PublisherLane;
   private readonly consumers = new Set<Consumer>();
-  private readonly scopes = new ChannelScopes((opts) => this.acquire(opts));
+  /**
+   * @internal How this pool's channels are leased, and the key of its channel scopes: the Nest
+   * glue (`@WithChannel()`, `ChannelInterceptor`) enters scopes over it without going through
+   * this class again.
+   */
+  readonly leases: ChannelLeases;
   private pingInFlight: Promise<void> | undefined;
   private readonly events: TypedEmitter<RabbitMqPoolEvents>;
   private state: 'new' | 'running' | 'draining' | 'closed' = 'new';
@@ -151,6 +155,14 @@ export class RabbitMqPool {
       ...(deps.poolMetrics ? { metrics: deps.poolMetrics } : {}),
     });
     this.factory.onDead = (pc, reason) => this.pool.retire(pc, reason);
+    this.leases = new ChannelLeases(
+      this.pool,
+      `rabbitmq:${this.name}`,
+      o.maxWaiting,
+      guardMetricsRecorder(deps.poolMetrics ?? NOOP_POOL_METRICS, (method, error) =>
+        this.logger.error(`pool metrics recorder ${method}() threw; ignored`, { error }),
+      ),
+    );
     this.pool.on('leak', ({ heldMs, site, leaks }) =>
       this.events.emit('leak', { heldMs, site, leaks }),
     );
@@ -175,6 +187,7 @@ export class RabbitMqPool {
       metrics: this.metrics,
       random,
     });
+    this.leases.lane = this.lane;
   }
 
   /**
@@ -215,20 +228,9 @@ export class RabbitMqPool {
   // ------------------------------------------------------------------ leases
 
   /** An exclusive confirm channel. Release it (`release()` or `await using`). */
-  async acquire(opts?: AcquireOptions): Promise<ChannelLease> {
+  acquire(opts?: AcquireOptions): Promise<ChannelLease> {
     this.ensureStarted();
-    // Inside a recording span, the wait and the pool's stats become a span event.
-    const span = activeTracer() === undefined ? undefined : recordingActiveSpan();
-    const lease =
-      span === undefined
-        ? await this.pool.acquire(opts)
-        : await traceAcquire(
-            span,
-            `rabbitmq:${this.name}`,
-            () => this.pool.stats(),
-            () => this.pool.acquire(opts),
-          );
-    return new PoolChannelLease(lease);
+    return this.leases.acquire(opts);
   }
 
   /**
@@ -237,27 +239,13 @@ export class RabbitMqPool {
    * `fn` is destroyed; only this caller sees the error.
    */
   withChannel<T>(fn: (channel: ConfirmChannel) => Promise<T>, opts?: AcquireOptions): Promise<T> {
-    return this.scopes.withChannel(fn, opts);
+    this.ensureStarted();
+    return withChannel(this.leases, fn, opts);
   }
 
   /** The channel of the current async context (a `withChannel` or a scope that already took one). */
   currentChannel(): ConfirmChannel | undefined {
-    return this.scopes.currentChannel();
-  }
-
-  /** A scope for `runInChannelScope`: lazy (takes a lease on first use, released by `end()`), or around a given lease. */
-  createChannelScope(lease?: ChannelLease): ChannelScope {
-    return this.scopes.create(lease);
-  }
-
-  /** Runs `fn` (and everything async it starts) with `scope` as the current channel scope. */
-  runInChannelScope<T>(scope: ChannelScope, fn: () => T): T {
-    return this.scopes.run(scope, fn);
-  }
-
-  /** Runs `fn` with `lease` as the current channel; the caller keeps ownership of the lease. */
-  runWithLease<T>(lease: ChannelLease, fn: () => T): T {
-    return this.scopes.run(this.scopes.create(lease), fn);
+    return ChannelScope.current(this.leases)?.channel;
   }
 
   // --------------------------------------------------------------- publishing

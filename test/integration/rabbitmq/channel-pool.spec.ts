@@ -1,9 +1,12 @@
-import type { ChannelModel } from 'amqplib';
+import type { ChannelModel, ConfirmChannel } from 'amqplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AcquireTimeoutError } from '../../../lib/core/errors/acquire-timeout.error.js';
 import { LeaseReleasedError } from '../../../lib/core/errors/lease-released.error.js';
 import { PoolExhaustedError } from '../../../lib/core/errors/pool-exhausted.error.js';
+import type { ChannelLease, PoolChannelLease } from '../../../lib/rabbitmq/channel-lease.js';
+import { ChannelScope } from '../../../lib/rabbitmq/channel-scope.js';
 import { RabbitMqPool } from '../../../lib/rabbitmq/index.js';
+import type { PooledChannel } from '../../../lib/rabbitmq/pooled-channel.js';
 import { amqpUrl } from '../../support/broker-env.js';
 import {
   adminConnection,
@@ -14,6 +17,11 @@ import {
   testLogger,
   uniqueName,
 } from './support/rabbitmq-admin.js';
+
+/** The pooled channel behind a lease (internal; its `channel` is a per-lease guard). */
+function pooledChannelOf(lease: ChannelLease): PooledChannel {
+  return (lease as PoolChannelLease).lease.resource;
+}
 
 // A named function, so the leak report's site is easy to find.
 async function acquireAndForget(pool: RabbitMqPool) {
@@ -41,12 +49,13 @@ describe('RabbitMqPool channel leases (real broker)', () => {
       const a = await pool.acquire();
       const b = await pool.acquire();
       expect(a.channel).not.toBe(b.channel);
-      const ch = a.channel;
+      const pooled = pooledChannelOf(a);
       a.release();
       a.release(); // idempotent
       expect(() => a.channel).toThrow(LeaseReleasedError);
       const c = await pool.acquire();
-      expect(c.channel).toBe(ch);
+      // The same pooled channel, behind a new lease's guard (leased-channel.spec.ts).
+      expect(pooledChannelOf(c)).toBe(pooled);
       c.release();
       b.release();
       expect(pool.stats().channels).toMatchObject({ leased: 0, idle: 2, total: 2 });
@@ -79,9 +88,10 @@ describe('RabbitMqPool channel leases (real broker)', () => {
       );
       expect(pool.stats().channels.leased).toBe(0);
 
-      // A lazy scope (what the Nest interceptor uses): the lease is taken on first use, released by end().
-      const scope = pool.createChannelScope();
-      await pool.runInChannelScope(scope, async () => {
+      // A lazy scope over the pool's leases (what the Nest interceptor enters): the lease is taken
+      // on first use, released by end().
+      const scope = new ChannelScope(pool.leases);
+      await scope.run(async () => {
         expect(pool.currentChannel()).toBeUndefined();
         const a = await pool.withChannel(async (ch) => ch);
         const b = await pool.withChannel(async (ch) => ch);
@@ -91,14 +101,6 @@ describe('RabbitMqPool channel leases (real broker)', () => {
       expect(pool.stats().channels.leased).toBe(1);
       scope.end();
       expect(pool.stats().channels.leased).toBe(0);
-
-      const lease = await pool.acquire();
-      await pool.runWithLease(lease, async () => {
-        expect(pool.currentChannel()).toBe(lease.channel);
-        await pool.withChannel(async (ch) => expect(ch).toBe(lease.channel));
-      });
-      expect(pool.stats().channels.leased).toBe(1); // still the caller's
-      lease.release();
     } finally {
       await pool.close();
     }
@@ -126,9 +128,10 @@ describe('RabbitMqPool channel leases (real broker)', () => {
       // The other holder's channel is untouched.
       expect(other.alive).toBe(true);
       await other.channel.checkQueue(q);
-      // The broken channel never comes back.
+      // The broken channel never comes back (its guard refuses use; the pooled channel is a new one).
+      expect(() => (broken as ConfirmChannel).checkQueue(q)).toThrow(LeaseReleasedError);
       const next = await pool.acquire();
-      expect(next.channel).not.toBe(broken);
+      expect(pooledChannelOf(next).closed).toBe(false);
       await next.channel.checkQueue(q);
       next.release();
       await other.channel.deleteQueue(q);

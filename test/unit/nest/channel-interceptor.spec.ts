@@ -109,6 +109,7 @@ afterAll(async () => {
 beforeEach(() => {
   pool.acquired = 0;
   pool.destroyed = 0;
+  pool.cancelled = 0;
 });
 
 describe('ChannelInterceptor + @CurrentChannel()', () => {
@@ -153,9 +154,13 @@ describe('ChannelInterceptor + @CurrentChannel()', () => {
     const { port } = app.getHttpServer().address() as AddressInfo;
     const req = http.get({ host: '127.0.0.1', port, path: '/twice' });
     req.on('error', () => undefined);
-    await new Promise((r) => setTimeout(r, 50));
+    // The handler's get() is waiting in the pool: only then is there an acquire to cancel.
+    await waitFor(() => pool.waiting === 1);
+    expect(pool.cancelled).toBe(0);
     req.destroy();
-    await new Promise((r) => setTimeout(r, 50));
+    // The disconnect cancels that wait through its AbortSignal, before any channel is free.
+    await waitFor(() => pool.waiting === 0);
+    expect(pool.cancelled).toBe(1);
     pool.gate = undefined;
     open();
     await new Promise((r) => setTimeout(r, 20));

@@ -13,6 +13,7 @@ import {
   illegalOperation,
   loseConnection,
   outcomeOf,
+  retireInFakePool,
   rig,
 } from './support/lane-rig.js';
 import { flush } from '../core/support/fake-clock.js';
@@ -99,6 +100,19 @@ describe('PublisherLane: leases of dead channels', () => {
   });
 });
 
+describe('PooledChannel.markClosed', () => {
+  it('retires the channel in the pool before any close listener runs', () => {
+    const order: string[] = [];
+    const pc = new PooledChannel({} as ConfirmChannel, {} as ConnectionSlot, 1, () =>
+      order.push('retired'),
+    );
+    pc.onClose(() => order.push('listener'));
+    expect(pc.markClosed(new Error('404'))).toBe(true);
+    expect(pc.markClosed(undefined)).toBe(false);
+    expect(order).toEqual(['retired', 'listener']);
+  });
+});
+
 describe('PooledChannel.onClose', () => {
   it('returns an unsubscribe', () => {
     const pc = new PooledChannel({} as ConfirmChannel, {} as ConnectionSlot, 1);
@@ -155,7 +169,7 @@ describe('PublisherLane: mandatory returns', () => {
     // On another connection (the retry avoids the one that was lost).
     const slot2 = { blocked: false, isUp: true, generation: 1 } as unknown as ConnectionSlot;
     const second = await grant(
-      new PooledChannel(new FakeChannel() as unknown as ConfirmChannel, slot2, 1),
+      new PooledChannel(new FakeChannel() as unknown as ConfirmChannel, slot2, 1, retireInFakePool),
     );
     second.ch.ack(0);
     await flush();

@@ -1,8 +1,13 @@
 import type { ConfirmChannel } from 'amqplib';
-import type { ChannelScope } from '../../../../lib/rabbitmq/channel-scope.js';
-import { ChannelScopes } from '../../../../lib/rabbitmq/channel-scopes.js';
-import type { ChannelLease, RabbitMqPool } from '../../../../lib/index.js';
+import type { AcquireOptions } from '../../../../lib/core/pool.js';
+import type { RabbitMqPool } from '../../../../lib/index.js';
 import { poolRegistry } from '../../../../lib/nest/pool-registry.js';
+import {
+  ChannelScope,
+  type LeaseSource,
+  type ScopeLease,
+  withChannel,
+} from '../../../../lib/rabbitmq/channel-scope.js';
 
 /** Just enough of a confirm channel to tell channels apart and see them closed. */
 export class FakeChannel {
@@ -15,36 +20,58 @@ export class FakeChannel {
 }
 
 /**
- * An in-memory stand-in for RabbitMqPool with its leasing semantics (exclusive leases, lazy
- * channel scopes in an AsyncLocalStorage, re-entrant withChannel, dead channels destroyed on
- * release) and counters the tests assert on. `gate` holds acquires until opened.
+ * An in-memory stand-in for RabbitMqPool with its leasing semantics (exclusive leases; the real
+ * channel scopes, so re-entrant withChannel and the Nest request's handles work as in the real
+ * pool; a destroyed lease closes its channel) and counters the tests assert on. `gate` holds
+ * acquires until opened.
  */
 export class FakeRabbitMqPool {
   readonly name: string;
   acquired = 0;
   leased = 0;
   destroyed = 0;
+  /** Acquires held at the gate right now. */
+  waiting = 0;
+  /** Acquires whose wait was cancelled through their AbortSignal. */
+  cancelled = 0;
   gate: Promise<void> | undefined;
-  // The real pool's scoping, over this fake's acquire.
-  private readonly scopes = new ChannelScopes((opts) => this.acquire(opts));
+  readonly leases: LeaseSource = { acquire: (opts) => this.acquire(opts) };
 
   constructor(name = 'default') {
     this.name = name;
   }
 
-  async acquire(opts?: { signal?: AbortSignal }): Promise<ChannelLease> {
+  async acquire(opts?: AcquireOptions): Promise<ScopeLease> {
     if (this.gate) {
       const signal = opts?.signal;
-      await new Promise<void>((resolve, reject) => {
-        if (signal?.aborted) return reject(signal.reason);
-        signal?.addEventListener('abort', () => reject(signal.reason), { once: true });
-        void this.gate!.then(resolve);
-      });
+      this.waiting++;
+      try {
+        await new Promise<void>((resolve, reject) => {
+          if (signal?.aborted) return reject(signal.reason);
+          signal?.addEventListener(
+            'abort',
+            () => {
+              this.cancelled++;
+              reject(signal.reason);
+            },
+            { once: true },
+          );
+          void this.gate!.then(resolve);
+        });
+      } finally {
+        this.waiting--;
+      }
     }
     this.acquired++;
     this.leased++;
     const channel = new FakeChannel();
     let ended = false;
+    const end = (): boolean => {
+      if (ended) return false;
+      ended = true;
+      this.leased--;
+      return true;
+    };
     return {
       get channel() {
         if (ended) throw new Error('lease released');
@@ -54,29 +81,23 @@ export class FakeRabbitMqPool {
         return !channel.closed;
       },
       release: () => {
-        if (ended) return;
-        ended = true;
-        this.leased--;
-        if (channel.closed) this.destroyed++;
+        if (end() && channel.closed) this.destroyed++;
+      },
+      destroy: async () => {
+        if (!end()) return;
+        await channel.close();
+        this.destroyed++;
       },
       [Symbol.asyncDispose]: async () => undefined,
     };
   }
 
   withChannel<T>(fn: (ch: ConfirmChannel) => Promise<T>): Promise<T> {
-    return this.scopes.withChannel(fn);
+    return withChannel(this.leases, fn);
   }
 
   currentChannel(): ConfirmChannel | undefined {
-    return this.scopes.currentChannel();
-  }
-
-  createChannelScope(lease?: ChannelLease): ChannelScope {
-    return this.scopes.create(lease);
-  }
-
-  runInChannelScope<T>(scope: ChannelScope, fn: () => T): T {
-    return this.scopes.run(scope, fn);
+    return ChannelScope.current(this.leases)?.channel;
   }
 
   asPool(): RabbitMqPool {

@@ -81,8 +81,15 @@ export class FakeChannel extends EventEmitter {
 
 export interface FakeLease extends Lease<PooledChannel> {
   released: number;
+  /** Ended by destroy(), or released after the channel was retired (the pool then destroys it). */
   destroyed: unknown[];
 }
+
+/** What the pool's retire() recorded, by channel (PooledChannel calls it before its close listeners). */
+const retired = new WeakMap<PooledChannel, Error | undefined>();
+export const retireInFakePool = (pc: PooledChannel, reason: Error | undefined): void => {
+  retired.set(pc, reason);
+};
 
 export function fakeLease(pc: PooledChannel): FakeLease {
   const lease: FakeLease = {
@@ -90,7 +97,9 @@ export function fakeLease(pc: PooledChannel): FakeLease {
     released: 0,
     destroyed: [],
     release: () => {
-      lease.released++;
+      // Like the core pool: a retired resource is destroyed on release, never pooled again.
+      if (retired.has(pc)) lease.destroyed.push(retired.get(pc));
+      else lease.released++;
     },
     destroy: (reason?: unknown) => {
       lease.destroyed.push(reason);
@@ -148,7 +157,7 @@ export function rig(
     random: () => 0.5,
   });
   const newChannel = (): PooledChannel =>
-    new PooledChannel(new FakeChannel() as unknown as ConfirmChannel, slot, 1);
+    new PooledChannel(new FakeChannel() as unknown as ConfirmChannel, slot, 1, retireInFakePool);
   /** Grants the lane's next acquire (a fresh channel unless `pc` is given). */
   const grant = async (pc: PooledChannel = newChannel()) => {
     for (let i = 0; pending.length === 0; i++) {
