@@ -3,11 +3,7 @@ import { type Clock, SYSTEM_CLOCK } from '../core/clock.js';
 import { PoolClosedError } from '../core/errors/pool-closed.error.js';
 import { guardRecorder } from '../core/guard-recorder.js';
 import { type MqLogger, NOOP_LOGGER } from '../core/logger.js';
-import {
-  guardMetricsRecorder,
-  NOOP_POOL_METRICS,
-  type PoolMetricsRecorder,
-} from '../core/metrics-recorder.js';
+import { NOOP_POOL_METRICS, type PoolMetricsRecorder } from '../core/metrics-recorder.js';
 import { Pool, type AcquireOptions } from '../core/pool.js';
 import { ChannelFactory } from './channel-factory.js';
 import type { ChannelLease } from './channel-lease.js';
@@ -159,7 +155,7 @@ export class RabbitMqPool {
       this.pool,
       `rabbitmq:${this.name}`,
       o.maxWaiting,
-      guardMetricsRecorder(deps.poolMetrics ?? NOOP_POOL_METRICS, (method, error) =>
+      guardRecorder(deps.poolMetrics ?? NOOP_POOL_METRICS, NOOP_POOL_METRICS, (method, error) =>
         this.logger.error(`pool metrics recorder ${method}() threw; ignored`, { error }),
       ),
     );
