@@ -96,6 +96,9 @@ export class ChannelFactory implements ResourceFactory<PooledChannel> {
       this.notBefore =
         clock.now() + fullJitterBackoff(this.openFailures, this.deps.backoff, this.deps.random);
       this.connections.notifyChange();
+      // The connection died under the open ("Channel ended, no reply will be forthcoming"): the
+      // connection's own error says why, and it is what a caller timing out should see as cause.
+      if (slot.generation !== generation || !slot.isUp) throw slot.lastError ?? error;
       throw error;
     }
     this.openFailures = 0;

@@ -8,6 +8,7 @@ import type { Lease } from '../core/lease.js';
 import type { MqLogger } from '../core/logger.js';
 import type { PoolStats } from '../core/pool-stats.js';
 import { pendingPromise } from '../core/settlers.js';
+import { holdProcess, releaseProcess } from '../core/keep-process-alive.js';
 import { ConfirmTimeoutError } from './errors/confirm-timeout.error.js';
 import { PublishFailedError } from './errors/publish-failed.error.js';
 import { PublishRejectedError } from './errors/publish-rejected.error.js';
@@ -275,6 +276,7 @@ export class PublisherLane implements LaneHooks, LaneWaits {
     const head = this.queueHead;
     this.queue = [];
     this.queueHead = 0;
+    if (this.waitingCount > 0) releaseProcess();
     this.waitingCount = 0;
     for (let i = head; i < queue.length; i++) {
       const job = queue[i] as PublishJob;
@@ -427,7 +429,9 @@ export class PublisherLane implements LaneHooks, LaneWaits {
     if (front && this.queueHead > 0) this.queue[--this.queueHead] = job;
     else if (front) this.queue.unshift(job);
     else this.queue.push(job);
-    this.waitingCount++;
+    // A queued publish is awaited by its caller: hold the process open while any is queued (a
+    // broker down leaves only unref'ed timers pending), so it settles at its deadline at worst.
+    if (this.waitingCount++ === 0) holdProcess();
     job.trace?.waiting(this.waitSnapshot());
     job.queuedAt = this.clock.now();
     job.waitTimer = this.clock.setTimeout(() => this.expire(job), Math.max(1, job.waitLeftMs));
@@ -480,6 +484,7 @@ export class PublisherLane implements LaneHooks, LaneWaits {
     this.waitingCount--;
     const span = this.queue.length - this.queueHead;
     if (this.waitingCount === 0) {
+      releaseProcess();
       if (this.queue.length > 0) {
         this.queue = [];
         this.queueHead = 0;

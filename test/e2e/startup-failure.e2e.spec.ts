@@ -238,6 +238,7 @@ describe('awaited operations against a broker that is down keep the process aliv
     'rabbitmq start': 'ConnectionUnavailableError',
     'rabbitmq acquire': 'AcquireTimeoutError',
     'rabbitmq withChannel': 'AcquireTimeoutError',
+    'rabbitmq publish': 'AcquireTimeoutError',
     'rabbitmq drain after a failed start': 'resolved',
     'kafka start': 'BrokerUnreachableError',
     'kafka send': 'SendTimeoutError',
