@@ -582,6 +582,13 @@ export class PublisherLane implements LaneHooks, LaneWaits {
     }
     this.acquireFailures = 0;
     this.lastAcquireError = undefined;
+    if (lease.resource.closed) {
+      // It closed between the pool's hand-over and now (its retire already ran): the release
+      // destroys it; keeping it would leave a dead LaneChannel counted among the lane's channels.
+      lease.release();
+      this.replenish();
+      return;
+    }
     this.addChannel(lease);
     this.pump();
   }

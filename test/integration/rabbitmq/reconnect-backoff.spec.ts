@@ -60,20 +60,9 @@ describe('RabbitMqPool reconnect backoff when connections keep dropping right af
     // Broker → client bytes 500 ms late: the handshake (three broker → client steps) outlives
     // connectTimeoutMs (1 s) and completes at ~1.5-2 s. Nothing cuts the link here, so the proxied
     // connection can only end because the pool closed it; left open, its heartbeats would keep it up.
-    const slow = await FaultProxy.start({ upstreamPort: Number(new URL(amqpUrl()).port || 5672) });
-    slow.latency(500, { direction: 'toClient' });
-    const pool = new RabbitMqPool(
-      {
-        url: slow.urlFor(amqpUrl()),
-        connections: 1,
-        consumerConnections: 0,
-        connectTimeoutMs: 1_000,
-        reconnect: { initialDelayMs: 5_000, maxDelayMs: 5_000 },
-      },
-      // The top of the full-jitter range: the second attempt starts ~5 s after the first failed,
-      // after the check below, so the proxy sees only the late connection.
-      { name: 'late-closed', logger: testLogger(), random: () => 0.99 },
-    );
+    // The top of the full-jitter range: the second attempt starts ~5 s after the first failed,
+    // after the check below, so the proxy sees only the late connection.
+    const { slow, pool } = await poolBehindSlowLink('late-closed', () => 0.99);
     try {
       void pool.start().catch(() => undefined);
       await sleep(3_500);
@@ -91,20 +80,7 @@ describe('RabbitMqPool reconnect backoff when connections keep dropping right af
     // connection completes at ~1.5-2 s and is closed; cutting the link then made amqplib emit
     // 'error' ("Unexpected close") on a connection nobody listened to: an uncaught exception.
     for (const cutAtMs of [1_600, 1_750, 1_900]) {
-      const slow = await FaultProxy.start({
-        upstreamPort: Number(new URL(amqpUrl()).port || 5672),
-      });
-      slow.latency(500, { direction: 'toClient' });
-      const pool = new RabbitMqPool(
-        {
-          url: slow.urlFor(amqpUrl()),
-          connections: 1,
-          consumerConnections: 0,
-          connectTimeoutMs: 1_000,
-          reconnect: { initialDelayMs: 5_000, maxDelayMs: 5_000 },
-        },
-        { name: 'late', logger: testLogger() },
-      );
+      const { slow, pool } = await poolBehindSlowLink('late');
       void pool.start().catch(() => undefined);
       await sleep(cutAtMs);
       slow.reset();
@@ -114,3 +90,26 @@ describe('RabbitMqPool reconnect backoff when connections keep dropping right af
     }
   });
 });
+
+/**
+ * A one-connection pool behind a proxy that delays broker → client bytes by 500 ms: its handshake
+ * outlives connectTimeoutMs (1 s), so the connection opens late, at ~1.5-2 s.
+ */
+async function poolBehindSlowLink(
+  name: string,
+  random?: () => number,
+): Promise<{ slow: FaultProxy; pool: RabbitMqPool }> {
+  const slow = await FaultProxy.start({ upstreamPort: Number(new URL(amqpUrl()).port || 5672) });
+  slow.latency(500, { direction: 'toClient' });
+  const pool = new RabbitMqPool(
+    {
+      url: slow.urlFor(amqpUrl()),
+      connections: 1,
+      consumerConnections: 0,
+      connectTimeoutMs: 1_000,
+      reconnect: { initialDelayMs: 5_000, maxDelayMs: 5_000 },
+    },
+    { name, logger: testLogger(), ...(random ? { random } : {}) },
+  );
+  return { slow, pool };
+}
