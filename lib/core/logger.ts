@@ -28,3 +28,11 @@ export const NOOP_LOGGER: MqLogger = Object.freeze({
 export function retryLogLevel(failures: number): 'warn' | 'debug' {
   return failures === 1 || failures % 10 === 0 ? 'warn' : 'debug';
 }
+
+/**
+ * Level for the `failures`-th consecutive refusal that no retry can fix (credentials, vhost, TLS):
+ * as `retryLogLevel`, but `error` where that says `warn` — an operator must act.
+ */
+export function refusalLogLevel(failures: number): 'error' | 'debug' {
+  return retryLogLevel(failures) === 'warn' ? 'error' : 'debug';
+}

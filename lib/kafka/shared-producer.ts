@@ -1,6 +1,6 @@
 import { fullJitterBackoff } from '../core/backoff.js';
 import type { Clock } from '../core/clock.js';
-import { retryLogLevel, type MqLogger } from '../core/logger.js';
+import { refusalLogLevel, retryLogLevel, type MqLogger } from '../core/logger.js';
 import { SendFailedError } from './errors/send-failed.error.js';
 import { SendTimeoutError } from './errors/send-timeout.error.js';
 import type {
@@ -353,8 +353,7 @@ export class SharedProducer {
           ? this.config.reconnect.maxDelayMs
           : fullJitterBackoff(attempt + 1, this.config.reconnect, this.random);
         this.lastFailure = { kind, message, at: this.clock.now() };
-        const level = retryLogLevel(attempt + 1);
-        this.logger[refused && level === 'warn' ? 'error' : level](
+        this.logger[refused ? refusalLogLevel(attempt + 1) : retryLogLevel(attempt + 1)](
           refused
             ? 'Kafka refused the shared producer; a retry cannot succeed until the configuration or the broker changes'
             : 'Kafka shared producer could not connect; retrying',

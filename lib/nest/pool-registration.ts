@@ -6,6 +6,7 @@ import type { RabbitMqPool } from '../rabbitmq/rabbitmq-pool.js';
 import type { AppPoolEntry, AppPools } from './app-pools.js';
 import type { ResolvedMqPoolModuleOptions } from './mq-pool-module-options.js';
 import { kafkaStatsSource, rabbitMqStatsSource } from './pool-stats-sources.js';
+import { errorMessage } from '../core/with-deadline.js';
 import { poolRegistry } from './pool-registry.js';
 import { assertNoUnconfiguredInjection, UnconfiguredPool } from './unconfigured-pool.js';
 
@@ -74,7 +75,7 @@ export class PoolRegistration implements OnModuleInit, OnApplicationShutdown {
     // Said once, at error level: the pools keep retrying (at debug level past the first attempts).
     for (const error of failures) {
       this.options.logger.error(
-        `${errorText(error)} — starting anyway (startup.failFast is false): readiness stays down and the pool keeps reconnecting in the background`,
+        `${errorMessage(error)} — starting anyway (startup.failFast is false): readiness stays down and the pool keeps reconnecting in the background`,
         { pool: name },
       );
     }
@@ -97,8 +98,4 @@ export class PoolRegistration implements OnModuleInit, OnApplicationShutdown {
     this.appPools.remove(this.entry.name);
     poolRegistry.unregister(this.entry.name, this);
   }
-}
-
-function errorText(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

@@ -2,7 +2,7 @@ import amqp from 'amqplib';
 import type { ChannelModel } from 'amqplib';
 import { fullJitterBackoff } from '../core/backoff.js';
 import type { Clock, TimerHandle } from '../core/clock.js';
-import { retryLogLevel, type MqLogger } from '../core/logger.js';
+import { refusalLogLevel, retryLogLevel, type MqLogger } from '../core/logger.js';
 import { redactUrl } from '../core/redact-url.js';
 import type { ConnectionRole, RabbitMqMetricsRecorder } from './rabbitmq-metrics.js';
 import type { ResolvedRabbitMqOptions } from './rabbitmq-options.js';
@@ -138,7 +138,7 @@ export class ConnectionSlot {
       this.failures++;
       this.urlIndex++;
       if (refused) {
-        logger[retryLogLevel(this.failures) === 'warn' ? 'error' : 'debug'](
+        logger[refusalLogLevel(this.failures)](
           'RabbitMQ refused the connection; a retry cannot succeed until the configuration or the broker changes, retrying every reconnect.maxDelayMs',
           { connection: this.name, url: target, attempt: this.failures, error: refused.message },
         );

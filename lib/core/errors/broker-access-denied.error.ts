@@ -1,7 +1,4 @@
-import {
-  PermanentConnectError,
-  type PermanentConnectErrorDetails,
-} from './permanent-connect.error.js';
+import { PermanentConnectError } from './permanent-connect.error.js';
 
 /**
  * The credentials were accepted but the connection was not allowed: on RabbitMQ, the vhost does
@@ -10,8 +7,4 @@ import {
  */
 export class BrokerAccessDeniedError extends PermanentConnectError {
   readonly code = 'MQ_BROKER_ACCESS_DENIED';
-
-  constructor(details: PermanentConnectErrorDetails, remedy: string) {
-    super(details, remedy);
-  }
 }

@@ -25,7 +25,7 @@ export abstract class PermanentConnectError extends MqPoolError {
   readonly target: string;
   readonly reason: string;
 
-  protected constructor(details: PermanentConnectErrorDetails, remedy: string) {
+  constructor(details: PermanentConnectErrorDetails, remedy: string) {
     super(
       `${details.broker} pool "${details.pool}" cannot connect to ${details.target}: ${details.reason}. ${remedy}`,
       { cause: details.cause },
