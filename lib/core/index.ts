@@ -2,7 +2,10 @@
 export { fullJitterBackoff, type BackoffOptions } from './backoff.js';
 export { SYSTEM_CLOCK, type Clock, type TimerHandle } from './clock.js';
 export * from './errors/index.js';
+export { NO_RETRY, type HandlerRetryPolicy } from './handler-retry-policy.js';
+export { JSON_SERIALIZER } from './json-serializer.js';
 export type { Lease } from './lease.js';
+export type { MessageSerializer } from './message-serializer.js';
 export { NOOP_LOGGER, type MqLogger } from './logger.js';
 export {
   NOOP_POOL_METRICS,

@@ -55,4 +55,5 @@ export { createKafkajsDriver, KAFKAJS_DRIVER_NAME } from './kafkajs-driver.js';
 export type { SharedProducerState, SharedProducerStats } from './shared-producer.js';
 export type { PingResult } from './admin-probe.js';
 export type * from './kafka-types.js';
+export type * from './kafka-subscribe-options.js';
 export * from './errors/index.js';

@@ -8,6 +8,22 @@ export type {
 } from './consumer-options.js';
 export * from './errors/index.js';
 export type { MessageContent, PublishOptions } from './publish-message.js';
+export type { RabbitMessage } from './rabbit-message.js';
+export type {
+  RabbitDeadLetterTarget,
+  RabbitHandler,
+  RabbitQueueOptions,
+  RabbitRequestOptions,
+  RabbitRpcOptions,
+  RabbitSubscribeOptions,
+  RabbitSubscription,
+} from './subscribe-options.js';
+export type {
+  RabbitBindingDeclaration,
+  RabbitExchangeDeclaration,
+  RabbitQueueDeclaration,
+  RabbitTopology,
+} from './topology-options.js';
 export {
   NOOP_RABBITMQ_METRICS,
   type ConnectionRole,

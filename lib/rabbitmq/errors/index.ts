@@ -5,3 +5,6 @@ export { PublishRejectedError } from './publish-rejected.error.js';
 export { PublishUnconfirmedError } from './publish-unconfirmed.error.js';
 export { StaleDeliveryError } from './stale-delivery.error.js';
 export { UnroutableMessageError } from './unroutable-message.error.js';
+export { RpcRemoteError } from './rpc-remote.error.js';
+export { RpcTimeoutError } from './rpc-timeout.error.js';
+export { TopologyMismatchError } from './topology-mismatch.error.js';

@@ -1,0 +1,30 @@
+import type { HandlerRetryPolicy } from '../core/handler-retry-policy.js';
+import type { KafkaHeaders, KafkaReceivedMessage } from './kafka-types.js';
+
+/** `KafkaPool.subscribe()` — what `@KafkaSubscribe` passes down, less the pool name (DESIGN §6). */
+export interface KafkaSubscribeOptions {
+  topics: string | string[];
+  groupId: string;
+  /** Where a new group starts; default false (latest). */
+  fromBeginning?: boolean;
+  /** Default: no retry (the first failure dead-letters). */
+  retry?: HandlerRetryPolicy;
+  /** Default `${topic}.dlq`; `false` skips the record after its last attempt. */
+  deadLetterTopic?: string | false;
+}
+
+/** What a declarative Kafka handler receives beside its payload. */
+export interface KafkaMessageContext {
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: string;
+  readonly key: Buffer | null;
+  readonly headers: KafkaHeaders;
+  /** 1 on the first delivery, 2 on the first retry, … */
+  readonly attempt: number;
+  /** The record as the driver delivered it. */
+  readonly raw: KafkaReceivedMessage;
+}
+
+/** Resolve → the offset moves on; throw → the retry policy, then the dead-letter topic. */
+export type KafkaHandler<T = unknown> = (payload: T, message: KafkaMessageContext) => Promise<void>;
