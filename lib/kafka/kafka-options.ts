@@ -1,4 +1,5 @@
 import type { ConnectionOptions as TlsConnectionOptions } from 'node:tls';
+import type { MessageSerializer } from '../core/message-serializer.js';
 
 /**
  * Options of `KafkaPool` (the `kafka` key of the module options). Every default lives in
@@ -99,6 +100,8 @@ export interface KafkaPoolOptions {
   logLevel?: KafkaLogLevel;
   transactions?: KafkaTransactionOptions;
   consumer?: KafkaConsumerDefaults;
+  /** Payloads of declarative handlers: JSON_SERIALIZER by default. */
+  serializer?: MessageSerializer;
 }
 
 export interface ResolvedRetryOptions {
@@ -135,6 +138,7 @@ export interface ResolvedKafkaPoolOptions {
     retry: ResolvedRetryOptions;
     restart: ResolvedRestartPolicy;
   };
+  serializer: MessageSerializer;
 }
 
 /** The one place defaults live (README documents these values). */

@@ -1,3 +1,4 @@
+import { checkSerializer } from '../core/check-serializer.js';
 import { InvalidPoolOptionsError } from '../core/errors/invalid-pool-options.error.js';
 import {
   DEFAULT_KAFKA_OPTIONS,
@@ -107,6 +108,7 @@ export function validateKafkaOptions(input: unknown): ResolvedKafkaPoolOptions {
     logLevel: checkOneOf(bag, 'logLevel', ROOT, LOG_LEVELS, d.logLevel),
     transactions: validateTransactions(bag.transactions),
     consumer: validateConsumerDefaults(bag.consumer),
+    serializer: checkSerializer(bag, ROOT),
   };
 }
 

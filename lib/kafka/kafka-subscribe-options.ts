@@ -1,4 +1,5 @@
 import type { HandlerRetryPolicy } from '../core/handler-retry-policy.js';
+import type { KafkaConsumerHandle } from './kafka-consumer.js';
 import type { KafkaHeaders, KafkaReceivedMessage } from './kafka-types.js';
 
 /** `KafkaPool.subscribe()` — what `@KafkaSubscribe` passes down, less the pool name (DESIGN §6). */
@@ -28,3 +29,12 @@ export interface KafkaMessageContext {
 
 /** Resolve → the offset moves on; throw → the retry policy, then the dead-letter topic. */
 export type KafkaHandler<T = unknown> = (payload: T, message: KafkaMessageContext) => Promise<void>;
+
+/** The declarative face of `KafkaPool` (DESIGN §6); see RabbitMessaging. */
+export interface KafkaMessaging {
+  /** Runs `handler` as a managed consumer of `options.topics` in `options.groupId`. */
+  subscribe<T = unknown>(
+    options: KafkaSubscribeOptions,
+    handler: KafkaHandler<T>,
+  ): Promise<KafkaConsumerHandle>;
+}

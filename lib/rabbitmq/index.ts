@@ -12,6 +12,7 @@ export type { RabbitMessage } from './rabbit-message.js';
 export type {
   RabbitDeadLetterTarget,
   RabbitHandler,
+  RabbitMessaging,
   RabbitQueueOptions,
   RabbitRequestOptions,
   RabbitRpcOptions,

@@ -1,3 +1,4 @@
+import type { MessageSerializer } from '../core/message-serializer.js';
 import type { LeakSiteCapture } from '../core/pool-options.js';
 
 /** What a user may pass as `rabbitmq: {...}`. Every key is optional except `url`; defaults below. */
@@ -53,6 +54,8 @@ export interface RabbitMqPoolOptions {
    * syscalls and ~10% less client CPU per confirmed publish under concurrency. Default true; false writes each frame as amqplib does.
    */
   coalesceWrites?: boolean;
+  /** Payloads of declarative handlers and RPC: JSON_SERIALIZER by default. */
+  serializer?: MessageSerializer;
 }
 
 /** Options after defaults and validation. */
@@ -77,6 +80,7 @@ export interface ResolvedRabbitMqOptions {
   connectionName: string;
   socketOptions: Readonly<Record<string, unknown>>;
   coalesceWrites: boolean;
+  serializer: MessageSerializer;
 }
 
 /**
@@ -89,7 +93,7 @@ export interface ResolvedRabbitMqOptions {
  *   ceiling; raise it for many queues on a many-core broker (un-awaited publishes may then be reordered).
  */
 export const DEFAULT_RABBITMQ_OPTIONS: Readonly<
-  Omit<ResolvedRabbitMqOptions, 'urls' | 'connectionName'>
+  Omit<ResolvedRabbitMqOptions, 'urls' | 'connectionName' | 'serializer'>
 > = Object.freeze({
   connections: 1,
   consumerConnections: 1,

@@ -1,3 +1,4 @@
+import { checkSerializer } from '../core/check-serializer.js';
 import { InvalidPoolOptionsError } from '../core/errors/invalid-pool-options.error.js';
 import { isLeakSiteCapture, LEAK_SITE_CAPTURE_FIX } from '../core/pool-options.js';
 import {
@@ -33,6 +34,7 @@ const KNOWN_KEYS = [
   'connectionName',
   'socketOptions',
   'coalesceWrites',
+  'serializer',
 ];
 const RECONNECT_KEYS = ['initialDelayMs', 'maxDelayMs'];
 
@@ -149,6 +151,7 @@ export function validateRabbitMqOptions(
     connectionName,
     socketOptions: Object.freeze({ ...socketOptions }),
     coalesceWrites,
+    serializer: checkSerializer(o, PREFIX),
   };
 }
 

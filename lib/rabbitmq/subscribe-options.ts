@@ -66,3 +66,27 @@ export interface RabbitSubscription {
   /** Stops deliveries, lets running handlers finish (up to `timeoutMs`), closes the channel. Idempotent. */
   cancel(opts?: { timeoutMs?: number }): Promise<void>;
 }
+
+/**
+ * The declarative face of `RabbitMqPool` (DESIGN §6), as an interface so the Nest layer and the
+ * testing kit's in-memory pool depend on the capability, not on the class.
+ */
+export interface RabbitMessaging {
+  /** Declares the queue (and its retry and dead-letter queues), binds it, attaches `handler`. */
+  subscribe<T = unknown>(
+    options: RabbitSubscribeOptions,
+    handler: RabbitHandler<T>,
+  ): Promise<RabbitSubscription>;
+  /** Serves requests on `options.queue`: the handler's return value is the reply. */
+  serveRpc<T = unknown, R = unknown>(
+    options: RabbitRpcOptions,
+    handler: RabbitHandler<T, R>,
+  ): Promise<RabbitSubscription>;
+  /** Sends a request over direct reply-to and resolves with the reply's payload. */
+  request<R = unknown>(
+    exchange: string,
+    routingKey: string,
+    payload: unknown,
+    options?: RabbitRequestOptions,
+  ): Promise<R>;
+}

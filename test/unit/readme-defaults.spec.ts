@@ -133,7 +133,7 @@ const SECTIONS: Section[] = [
   {
     heading: '### `rabbitmq`',
     resolved: (key) => at(rabbitmq, key),
-    notLiteral: { url: 'required' },
+    notLiteral: { url: 'required', serializer: 'the JSON_SERIALIZER object' },
     options: rabbitmq,
     aliases: { urls: 'url' },
   },
@@ -145,6 +145,7 @@ const SECTIONS: Section[] = [
       ssl: 'passed through, unset by default',
       sasl: 'passed through, unset by default',
       'transactions.transactionalIdPrefix': 'required for withTransaction',
+      serializer: 'the JSON_SERIALIZER object',
     },
     options: kafka,
   },
