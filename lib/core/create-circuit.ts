@@ -36,6 +36,15 @@ export class CreateCircuit {
     this.failures = 0;
   }
 
+  /**
+   * Creations can succeed again (the adapter's connection is back): no backoff before the next
+   * one. `sequence` and `lastError` stay, so waits that saw the failures still get their cause.
+   */
+  reset(): void {
+    this.failures = 0;
+    this.nextAttemptAt = 0;
+  }
+
   /** Records a failure at `now`; returns the delay before the next attempt. */
   failed(error: unknown, now: number): number {
     this.failures++;

@@ -27,6 +27,7 @@ import { PooledResource, ResourceState } from './pooled-resource.js';
 import { resolvePoolOptions } from './resolve-pool-options.js';
 import { checkResourceFactory, type ResourceFactory } from './resource-factory.js';
 import { TypedEmitter } from './typed-emitter.js';
+import { WaitBound } from './wait-bound.js';
 import { WaiterQueue } from './waiter-queue.js';
 
 /** Options of one `acquire()` call. */
@@ -81,7 +82,6 @@ export class Pool<T> {
   private readonly owner: LeaseOwner<T> & WaiterOwner<T>;
   // Hot option values, copied out of the frozen options object.
   private readonly max: number;
-  private readonly maxWaiting: number;
   private readonly acquireTimeoutMs: number;
   private readonly validateAfterIdleMs: number;
 
@@ -90,7 +90,12 @@ export class Pool<T> {
   private readonly idle: PooledResource<T>[] = [];
   /** Every resource not yet DESTROYED, by identity (for `retire()`). */
   private readonly all = new Map<T, PooledResource<T>>();
-  private readonly waiters = new WaiterQueue<T>();
+  private readonly waiters = new WaiterQueue<PendingAcquire<T>>();
+  /**
+   * @internal `maxWaiting`, over this pool's waiters and those of clients that queue callers of
+   * their own (`join` their queue): one number bounds them all.
+   */
+  readonly waitBound: WaitBound;
   private readonly validation: BorrowValidation<T>;
   private leasedCount = 0;
   private validatingCount = 0;
@@ -129,7 +134,8 @@ export class Pool<T> {
     this.factory = factory;
     this.validateFn = factory.validate === undefined ? undefined : factory.validate.bind(factory);
     this.max = resolved.max;
-    this.maxWaiting = resolved.maxWaiting;
+    this.waitBound = new WaitBound(resolved.maxWaiting);
+    this.waitBound.join(this.waiters);
     this.acquireTimeoutMs = resolved.acquireTimeoutMs;
     this.validateAfterIdleMs = resolved.validateAfterIdleMs;
     this.circuit = new CreateCircuit(
@@ -202,7 +208,32 @@ export class Pool<T> {
         }
       }
     }
-    return this.acquireSlow(options, site);
+    return this.acquireSlow(options, site, true);
+  }
+
+  /**
+   * @internal An acquire by a client that queues callers of its own in `waitBound` (the RabbitMQ
+   * publisher lane, for a channel its queued publishes will use): those callers are counted
+   * already, so this request is never refused for `maxWaiting`. Otherwise as `acquire()`.
+   */
+  acquireForQueue(options?: AcquireOptions): Promise<Lease<T>> {
+    return this.acquireSlow(options, this.leakDetector.captureSite(), false);
+  }
+
+  /**
+   * The adapter learnt that creations can succeed again (its connection is back): the creation
+   * backoff ends and waiters get creates at once, instead of after a delay that whatever owns the
+   * adapter's reconnects has already paid. Failures seen so far stay the `cause` of waits that
+   * time out.
+   */
+  resetCreateBackoff(): void {
+    if (this.state !== PoolState.Open || this.circuit.failures === 0) return;
+    this.circuit.reset();
+    if (this.backoffTimer !== undefined) {
+      this.clock.clearTimeout(this.backoffTimer);
+      this.backoffTimer = undefined;
+    }
+    this.dispatch();
   }
 
   /**
@@ -353,6 +384,7 @@ export class Pool<T> {
   private acquireSlow(
     options: AcquireOptions | undefined,
     site: AcquisitionSite | undefined,
+    bounded: boolean,
   ): Promise<Lease<T>> {
     if (this.state !== PoolState.Open) {
       this.metrics.acquireFailed('closed');
@@ -385,15 +417,15 @@ export class Pool<T> {
     }
     // Callers the pool can serve without anyone releasing: idle ones, free slots, creates in flight.
     const servable = this.idle.length + this.max - live;
-    if (this.waiters.length - servable >= this.maxWaiting) {
-      const stats = this.stats();
+    if (bounded && this.waitBound.isFull(servable)) {
+      const stats = { ...this.stats(), waiting: this.waitBound.waiting };
       this.metrics.acquireFailed('exhausted');
       return Promise.reject(
         new PoolExhaustedError({
           pool: this.name,
           reason: 'maxWaiting',
           stats,
-          maxWaiting: this.maxWaiting,
+          maxWaiting: this.waitBound.maxWaiting,
         }),
       );
     }

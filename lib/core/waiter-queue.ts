@@ -1,17 +1,24 @@
 import { holdProcess, releaseProcess } from './keep-process-alive.js';
-import type { PendingAcquire } from './pending-acquire.js';
+
+/** What the queue needs of a waiter: the flag it keeps while the waiter is in line. */
+export interface Queueable {
+  /** In the queue; set and cleared by the queue only. */
+  queued: boolean;
+}
 
 /**
- * FIFO of waiters: an array with a moving head (no shifting), like the leanest pools. A waiter
- * that leaves early (abort, timeout) is only marked (`queued = false`) and skipped when the head
- * reaches it, so removal is O(1) too; `length` counts waiters still queued.
+ * The one FIFO of waiters, for the pool's acquires (`PendingAcquire`) and for the callers a
+ * client of the pool queues itself (the RabbitMQ publisher lane's publishes): an array with a
+ * moving head (no shifting), like the leanest pools. A waiter that leaves early (abort, timeout)
+ * is only marked (`queued = false`) and skipped when the head reaches it, so removal is O(1) too;
+ * `length` counts waiters still queued.
  *
- * A queued waiter is a caller awaiting a resource, whose only pending work may be the pool's
- * unref'ed timers (a broker down, creates backing off): while the queue is not empty it holds the
- * process open (`holdProcess`), so an awaited acquire always settles — at its deadline at worst.
+ * A queued waiter is a caller awaiting something, whose only pending work may be unref'ed timers
+ * (a broker down, creates backing off): while the queue is not empty it holds the process open
+ * (`holdProcess`), so an awaited call always settles — at its deadline at worst.
  */
-export class WaiterQueue<T> {
-  private items: (PendingAcquire<T> | undefined)[] = [];
+export class WaiterQueue<W extends Queueable> {
+  private items: (W | undefined)[] = [];
   private head = 0;
   length = 0;
   /** Waiters marked gone but still in `items` (past `head`). */
@@ -19,21 +26,21 @@ export class WaiterQueue<T> {
   /** This queue holds the process open (it has waiters). */
   private holding = false;
 
-  push(waiter: PendingAcquire<T>): void {
+  push(waiter: W): void {
     waiter.queued = true;
     this.items.push(waiter);
     if (this.length++ === 0) this.hold();
   }
 
   /** Puts a waiter back in front (it was first in line and keeps its turn). */
-  unshift(waiter: PendingAcquire<T>): void {
+  unshift(waiter: W): void {
     waiter.queued = true;
     if (this.head > 0) this.items[--this.head] = waiter;
     else this.items.unshift(waiter);
     if (this.length++ === 0) this.hold();
   }
 
-  shift(): PendingAcquire<T> | undefined {
+  shift(): W | undefined {
     const items = this.items;
     while (this.head < items.length) {
       const waiter = items[this.head];
@@ -50,7 +57,19 @@ export class WaiterQueue<T> {
     return undefined;
   }
 
-  remove(waiter: PendingAcquire<T>): void {
+  /** The oldest queued waiter, left in the queue (for a client that serves it only if it can). */
+  peek(): W | undefined {
+    const items = this.items;
+    while (this.head < items.length) {
+      const waiter = items[this.head];
+      if (waiter !== undefined && waiter.queued) return waiter;
+      if (waiter !== undefined) this.gone--;
+      items[this.head++] = undefined;
+    }
+    return undefined;
+  }
+
+  remove(waiter: W): void {
     if (!waiter.queued) return;
     waiter.queued = false;
     if (--this.length === 0) this.reset();
@@ -61,7 +80,7 @@ export class WaiterQueue<T> {
   }
 
   /** Visits queued waiters from the oldest while `visit` returns true. */
-  scan(visit: (waiter: PendingAcquire<T>) => boolean): void {
+  scan(visit: (waiter: W) => boolean): void {
     const items = this.items;
     for (let i = this.head; i < items.length; i++) {
       const waiter = items[i];
@@ -77,7 +96,7 @@ export class WaiterQueue<T> {
 
   /** Keeps only the waiters still queued, in order. */
   private dropGone(): void {
-    const kept: PendingAcquire<T>[] = [];
+    const kept: W[] = [];
     for (let i = this.head; i < this.items.length; i++) {
       const waiter = this.items[i];
       if (waiter !== undefined && waiter.queued) kept.push(waiter);

@@ -1,4 +1,3 @@
-import { fullJitterBackoff } from '../core/backoff.js';
 import type { Clock } from '../core/clock.js';
 import type { MqLogger } from '../core/logger.js';
 import type { ResourceFactory } from '../core/resource-factory.js';
@@ -14,16 +13,15 @@ import { errorMessage, withDeadline } from '../core/with-deadline.js';
  * over the least-loaded unblocked connection. When a connection dies, every channel on it is marked
  * closed and handed to `onDead` (the pool retires them all at once).
  *
- * Waiting happens here, event-driven, rather than in the pool's create backoff: a create with no
- * connection up waits for the next 'up' (so channels exist the moment the broker is back) but at most
- * `waitForConnectionMs`, then fails with the last connect error — which the pool hands to timed-out
- * callers as `cause`. The pool is configured with a near-zero create backoff; real channel-open
- * failures on a live connection back off here instead (full jitter), so nothing loops tightly.
+ * It keeps no backoff of its own: the connection slots own the reconnect timing. A create with no
+ * connection up waits for the connections' next change (`ConnectionSet.nextChange`), so channels
+ * exist the moment the broker is back, but at most `waitForConnectionMs`; then it fails with the
+ * last connect error, which the pool hands to timed-out callers as `cause`. The pool's create
+ * backoff is configured near zero (a floor against a tight loop when opens fail on a live
+ * connection), and the pool resets it when a connection comes up.
  */
 export class ChannelFactory implements ResourceFactory<PooledChannel> {
   private readonly open = new Set<PooledChannel>();
-  private openFailures = 0;
-  private notBefore = 0;
   /** Abort signals already wired to wake waiting creates (the pool passes one signal to every create). */
   private readonly wiredSignals = new WeakSet<AbortSignal>();
   /**
@@ -42,17 +40,10 @@ export class ChannelFactory implements ResourceFactory<PooledChannel> {
       waitForConnectionMs: number;
       /** Bound of a channel open/close round trip. */
       rpcTimeoutMs: number;
-      backoff: { initialDelayMs: number; maxDelayMs: number };
       clock: Clock;
       logger: MqLogger;
-      random: () => number;
     },
   ) {
-    // A fresh connection: channel-open failures seen before it say nothing about it.
-    connections.events.on('up', () => {
-      this.openFailures = 0;
-      this.notBefore = 0;
-    });
     connections.events.on('down', ({ slot, cause }) => {
       for (const pc of [...this.open]) if (pc.slot === slot) this.dead(pc, cause);
     });
@@ -69,8 +60,6 @@ export class ChannelFactory implements ResourceFactory<PooledChannel> {
       this.wiredSignals.add(signal);
       signal.addEventListener('abort', () => this.connections.notifyChange(), { once: true });
     }
-    const pause = this.notBefore - clock.now();
-    if (pause > 0) await waitChange(this.connections, pause, clock, true);
     if (signal?.aborted) throw signal.reason;
     const slot = await this.waitForSlot(signal);
     const generation = slot.generation;
@@ -92,16 +81,12 @@ export class ChannelFactory implements ResourceFactory<PooledChannel> {
       );
     } catch (error) {
       slot.channelCount--;
-      this.openFailures++;
-      this.notBefore =
-        clock.now() + fullJitterBackoff(this.openFailures, this.deps.backoff, this.deps.random);
       this.connections.notifyChange();
       // The connection died under the open ("Channel ended, no reply will be forthcoming"): the
       // connection's own error says why, and it is what a caller timing out should see as cause.
       if (slot.generation !== generation || !slot.isUp) throw slot.lastError ?? error;
       throw error;
     }
-    this.openFailures = 0;
     const pc = new PooledChannel(ch, slot, generation, this.retireInPool);
     this.open.add(pc);
     pc.onClose(() => {
@@ -191,28 +176,9 @@ export class ChannelFactory implements ResourceFactory<PooledChannel> {
             : 'no publisher connection is up',
         );
       }
-      await waitChange(this.connections, left, clock);
+      await this.connections.nextChange(left);
       slot = this.pickSlot();
     }
     return slot;
   }
-}
-
-/** Waits `ms`, cut short by a change of connection state (an abort of the create signal counts as one) unless `timeOnly`. */
-function waitChange(
-  connections: ConnectionSet,
-  ms: number,
-  clock: Clock,
-  timeOnly = false,
-): Promise<void> {
-  return new Promise<void>((resolve) => {
-    const timer = clock.setTimeout(done, ms);
-    timer.unref?.();
-    const unsubscribe = timeOnly ? () => undefined : connections.onNextChange(done);
-    function done(): void {
-      clock.clearTimeout(timer);
-      unsubscribe();
-      resolve();
-    }
-  });
 }

@@ -33,6 +33,7 @@ export class ConnectionSet {
   private readonly slots: readonly ConnectionSlot[];
   private changeWaiters = new Set<() => void>();
   private consumerCursor = 0;
+  private readonly clock: Clock;
 
   constructor(
     options: ResolvedRabbitMqOptions,
@@ -44,6 +45,7 @@ export class ConnectionSet {
       random: () => number;
     },
   ) {
+    this.clock = deps.clock;
     this.events = new TypedEmitter<ConnectionSetEvents>(deps.logger, 'rabbitmq connections');
     const listener: SlotListener = {
       up: (slot) => {
@@ -90,6 +92,25 @@ export class ConnectionSet {
   onNextChange(fn: () => void): () => void {
     this.changeWaiters.add(fn);
     return () => this.changeWaiters.delete(fn);
+  }
+
+  /**
+   * Resolves at the next change of connection state or channel room, or after `ms`: the one way
+   * to wait for a connection. Whoever waits re-checks what it needs and its own deadline; the
+   * slots own the reconnect timing, so nobody waiting here keeps a backoff of its own.
+   */
+  nextChange(ms: number): Promise<void> {
+    const clock = this.clock;
+    return new Promise<void>((resolve) => {
+      const timer = clock.setTimeout(done, ms);
+      timer.unref?.();
+      const unsubscribe = this.onNextChange(done);
+      function done(): void {
+        clock.clearTimeout(timer);
+        unsubscribe();
+        resolve();
+      }
+    });
   }
 
   notifyChange(): void {

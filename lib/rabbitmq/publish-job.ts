@@ -1,6 +1,7 @@
 import type { Options } from 'amqplib';
 import type { TimerHandle } from '../core/clock.js';
 import type { Settlers } from '../core/settlers.js';
+import type { Queueable } from '../core/waiter-queue.js';
 import type { UnroutableMessageError } from './errors/unroutable-message.error.js';
 import type { PublishTrace } from './publish-trace.js';
 
@@ -15,8 +16,10 @@ const unsettled = (): void => undefined;
  * A class with every field set in the constructor: one hidden class for all jobs keeps the hot path
  * monomorphic.
  */
-export class PublishJob implements Settlers<void> {
+export class PublishJob implements Settlers<void>, Queueable {
   readonly mandatory: boolean;
+  /** In the lane's wait queue (the core's `WaiterQueue` sets and clears it). */
+  queued = false;
   resolve: () => void = unsettled;
   reject: (error: unknown) => void = unsettled;
   settled = false;

@@ -1,5 +1,4 @@
-import { fullJitterBackoff } from '../core/backoff.js';
-import type { Clock, TimerHandle } from '../core/clock.js';
+import type { Clock } from '../core/clock.js';
 import { invalidDurationArgument } from '../core/duration-argument.js';
 import { AcquireTimeoutError } from '../core/errors/acquire-timeout.error.js';
 import { PoolClosedError } from '../core/errors/pool-closed.error.js';
@@ -8,7 +7,8 @@ import type { Lease } from '../core/lease.js';
 import type { MqLogger } from '../core/logger.js';
 import type { PoolStats } from '../core/pool-stats.js';
 import { pendingPromise } from '../core/settlers.js';
-import { holdProcess, releaseProcess } from '../core/keep-process-alive.js';
+import type { WaitBound } from '../core/wait-bound.js';
+import { WaiterQueue } from '../core/waiter-queue.js';
 import { ConfirmTimeoutError } from './errors/confirm-timeout.error.js';
 import { PublishFailedError } from './errors/publish-failed.error.js';
 import { PublishRejectedError } from './errors/publish-rejected.error.js';
@@ -37,16 +37,18 @@ export interface PublisherLaneDeps {
   publishChannels: number;
   maxInFlightPerChannel: number;
   /**
-   * The pool's one bound on waiting callers, shared with the channel pool's own waiters
-   * (`poolStats().waiting`): publishes queued here and `acquire()`/`withChannel()` callers queued
-   * there together never exceed it.
+   * The channel pool's one `maxWaiting` (its `waitBound`): the lane's queue joins it, so publishes
+   * queued here and `acquire()`/`withChannel()` callers queued in the pool never exceed it together.
    */
-  maxWaiting: number;
+  waitBound: WaitBound;
   acquireTimeoutMs: number;
   confirmTimeoutMs: number;
   /** Publishing channels are swapped for fresh leases after this long (0 = never); see rotationInterval(). */
   rotateAfterMs: number;
-  backoff: { initialDelayMs: number; maxDelayMs: number };
+  /**
+   * A channel for the lane, waiting in the channel pool's FIFO until `timeoutMs`. Never refused for
+   * `maxWaiting`: the publishes it is for are counted already (`Pool.acquireForQueue`).
+   */
   acquire(opts: { timeoutMs: number }): Promise<Lease<PooledChannel>>;
   poolStats(): PoolStats;
   /** Why channels cannot be had right now (the last connect error when no connection is up). */
@@ -54,13 +56,6 @@ export interface PublisherLaneDeps {
   clock: Clock;
   logger: MqLogger;
   metrics: RabbitMqMetricsRecorder;
-  random: () => number;
-}
-
-/** What the channel pool's other callers need to know of the lane to share one wait bound. */
-export interface LaneWaits {
-  /** Publishes queued for capacity. */
-  readonly waiting: number;
 }
 
 export interface PublisherLaneStats {
@@ -83,16 +78,20 @@ export interface LaneDrainReport {
  * `publish()` without an exclusive lease per message. A few channels (`publishChannels`) are leased
  * long-term from the same pool as `acquire()` — so `connections × channelsPerConnection` bounds them too —
  * and confirms are pipelined on them: each publish goes to the least-loaded ready channel, in-flight is
- * bounded per channel and by the socket write buffer, and beyond that publishes wait in a FIFO bounded by
- * `maxWaiting`, each until its own deadline. Nothing is buffered without bound, and a publish resolves
- * only on the broker's ack.
+ * bounded per channel and by the socket write buffer, and beyond that publishes wait in the core's FIFO
+ * (`WaiterQueue`), bounded by the pool's one `maxWaiting` (`WaitBound`), each until its own deadline.
+ * Nothing is buffered without bound, and a publish resolves only on the broker's ack.
+ *
+ * No retry loop of its own: a failed request for a channel is asked again at once only after it
+ * waited its full timeout in the pool; otherwise at the next publish or `wake()` (a connection up or
+ * unblocked). The connection slots own the reconnect timing.
  *
  * When a channel dies with publishes in flight, each is retried once (same messageId) on a healthy
  * channel; if that also fails it is rejected with PublishUnconfirmedError — never reported as sent.
  *
  * States: open -> closing (drain: no new publishes, in-flight finish) -> closed.
  */
-export class PublisherLane implements LaneHooks, LaneWaits {
+export class PublisherLane implements LaneHooks {
   readonly clock: Clock;
   readonly maxInFlight: number;
   readonly confirmTimeoutMs: number;
@@ -103,12 +102,9 @@ export class PublisherLane implements LaneHooks, LaneWaits {
   /** Rotated out, waiting for their last confirms before their lease goes back. */
   private retiring: LaneChannel[] = [];
   private acquiring = 0;
-  private acquireFailures = 0;
-  private retryTimer: TimerHandle | undefined;
   private lastAcquireError: unknown;
-  private queue: PublishJob[] = [];
-  private queueHead = 0;
-  private waitingCount = 0;
+  /** Publishes waiting for room on a channel; joins the pool's wait bound. */
+  private readonly queue = new WaiterQueue<PublishJob>();
   private idleWaiters: Array<() => void> = [];
 
   constructor(private readonly deps: PublisherLaneDeps) {
@@ -116,6 +112,7 @@ export class PublisherLane implements LaneHooks, LaneWaits {
     this.maxInFlight = deps.maxInFlightPerChannel;
     this.confirmTimeoutMs = deps.confirmTimeoutMs;
     this.timed = deps.metrics !== NOOP_RABBITMQ_METRICS;
+    deps.waitBound.join(this.queue);
   }
 
   now(): number {
@@ -190,29 +187,25 @@ export class PublisherLane implements LaneHooks, LaneWaits {
     // The job is its own settlers: no resolve/reject closures per publish.
     const promise = pendingPromise<void>(job);
     // FIFO: a publish may go straight to a channel only when nobody queued before it.
-    if (this.waitingCount === 0) {
+    if (this.queue.length === 0) {
       const lc = this.pick();
       if (lc) {
         this.write(lc, job);
         return promise;
       }
     }
-    // One bound for every waiting caller of the pool: publishes queued here plus callers queued in
-    // the channel pool. Like the core pool, publishes the lane can take once its channels exist
-    // do not count as waiting. (Not the hot path: only publishes that find no ready channel.)
-    const pool = this.deps.poolStats();
-    const waiting = this.waitingCount + pool.waiting;
-    if (waiting >= this.deps.maxWaiting && waiting - this.servable() >= this.deps.maxWaiting) {
-      this.fail(
-        job,
-        new PoolExhaustedError({
-          pool: this.deps.name,
-          reason: 'maxWaiting',
-          stats: { ...pool, waiting },
-          maxWaiting: this.deps.maxWaiting,
-        }),
-        'exhausted',
-      );
+    // Not the hot path from here: only publishes that find no ready channel.
+    const bound = this.deps.waitBound;
+    // Like the core pool, publishes the lane can take once its channels exist do not count as waiting.
+    if (bound.isFull(0) && bound.isFull(this.servable())) {
+      const stats = { ...this.deps.poolStats(), waiting: bound.waiting };
+      const error = new PoolExhaustedError({
+        pool: this.deps.name,
+        reason: 'maxWaiting',
+        stats,
+        maxWaiting: bound.maxWaiting,
+      });
+      this.fail(job, error, 'exhausted');
       return promise;
     }
     this.enqueue(job, false);
@@ -225,22 +218,17 @@ export class PublisherLane implements LaneHooks, LaneWaits {
     return undefined;
   }
 
-  /** Publishes queued for capacity (part of the pool's one `maxWaiting` bound). */
-  get waiting(): number {
-    return this.waitingCount;
-  }
-
   stats(): PublisherLaneStats {
-    let inFlight = 0;
-    for (const lc of this.channels) inFlight += lc.inFlight;
-    for (const lc of this.retiring) inFlight += lc.inFlight;
-    return { channels: this.channels.length, inFlight, waiting: this.waitingCount };
+    return {
+      channels: this.channels.length,
+      inFlight: this.inFlight(),
+      waiting: this.queue.length,
+    };
   }
 
   /** Stops taking publishes, waits for in-flight confirms until `deadlineAt` (clock time), then hands channels back. */
   async drain(deadlineAt: number): Promise<LaneDrainReport> {
     if (this.state === 'open') this.state = 'closing';
-    this.clearRetry();
     while (!this.isIdle() && this.clock.now() < deadlineAt) {
       await new Promise<void>((resolve) => {
         const timer = this.clock.setTimeout(resolve, Math.max(1, deadlineAt - this.clock.now()));
@@ -253,34 +241,28 @@ export class PublisherLane implements LaneHooks, LaneWaits {
     }
     const report = {
       unconfirmedAtDeadline: this.stats().inFlight,
-      waitingAtDeadline: this.waitingCount,
+      waitingAtDeadline: this.queue.length,
     };
     this.close();
     return report;
   }
 
   /**
-   * Pumps waiting publishes onto ready channels. For whoever learns that channels may have become
-   * usable without a confirm or a new channel telling the lane: a connection unblocked or back up.
+   * Pumps waiting publishes onto ready channels, and asks again for the channels the lane lacks.
+   * For whoever learns that channels may have become usable without a confirm or a new channel
+   * telling the lane: a connection unblocked or back up.
    */
   wake(): void {
-    if (this.state !== 'closed' && this.waitingCount > 0) this.pump();
+    if (this.state === 'closed' || this.queue.length === 0) return;
+    this.pump();
+    this.replenish();
   }
 
   /** Rejects waiting publishes and hands every channel back. In-flight ones fail when their channel closes. */
   close(): void {
     if (this.state === 'closed') return;
     this.state = 'closed';
-    this.clearRetry();
-    const queue = this.queue;
-    const head = this.queueHead;
-    this.queue = [];
-    this.queueHead = 0;
-    if (this.waitingCount > 0) releaseProcess();
-    this.waitingCount = 0;
-    for (let i = head; i < queue.length; i++) {
-      const job = queue[i] as PublishJob;
-      if (!isWaiting(job)) continue;
+    for (let job = this.queue.shift(); job !== undefined; job = this.queue.shift()) {
       this.stopWaiting(job);
       // A waiting retry may have reached the broker on its first write: not a plain "pool closed".
       const closed = new PoolClosedError(this.deps.name, 'closed');
@@ -354,7 +336,7 @@ export class PublisherLane implements LaneHooks, LaneWaits {
       if (from.inFlight === 0) this.dropRetired(from);
       return;
     }
-    if (this.waitingCount > 0) this.pump();
+    if (this.queue.length > 0) this.pump();
     else if (this.idleWaiters.length > 0 && this.isIdle()) this.notifyIdle();
   }
 
@@ -388,7 +370,7 @@ export class PublisherLane implements LaneHooks, LaneWaits {
     const lane = this.stats();
     return {
       ...poolStatsAttributes(this.deps.name, pool),
-      'mq.pool.waiting': pool.waiting + lane.waiting,
+      'mq.pool.waiting': this.deps.waitBound.waiting,
       'mq.publisher.channels': lane.channels,
       'mq.publisher.in_flight': lane.inFlight,
     };
@@ -420,18 +402,16 @@ export class PublisherLane implements LaneHooks, LaneWaits {
       );
       return;
     }
-    const lc = this.waitingCount === 0 ? this.pick(job.avoid) : undefined;
+    const lc = this.queue.length === 0 ? this.pick(job.avoid) : undefined;
     if (lc) this.write(lc, job);
     else this.enqueue(job, true);
   }
 
+  /** Queues `job` until its deadline; a retry goes in front (it had its turn once already). */
   private enqueue(job: PublishJob, front: boolean): void {
-    if (front && this.queueHead > 0) this.queue[--this.queueHead] = job;
-    else if (front) this.queue.unshift(job);
+    // The queue holds the process open while anyone waits: a publish settles at its deadline at worst.
+    if (front) this.queue.unshift(job);
     else this.queue.push(job);
-    // A queued publish is awaited by its caller: hold the process open while any is queued (a
-    // broker down leaves only unref'ed timers pending), so it settles at its deadline at worst.
-    if (this.waitingCount++ === 0) holdProcess();
     job.trace?.waiting(this.waitSnapshot());
     job.queuedAt = this.clock.now();
     job.waitTimer = this.clock.setTimeout(() => this.expire(job), Math.max(1, job.waitLeftMs));
@@ -439,7 +419,7 @@ export class PublisherLane implements LaneHooks, LaneWaits {
     if (job.signal) {
       const signal = job.signal;
       job.onAbort = () => {
-        if (!isWaiting(job)) return;
+        if (!job.queued) return;
         this.leaveQueue(job);
         this.fail(job, this.unknownOutcome(job, signal.reason), 'aborted');
       };
@@ -449,14 +429,16 @@ export class PublisherLane implements LaneHooks, LaneWaits {
   }
 
   private expire(job: PublishJob): void {
-    if (!isWaiting(job)) return;
+    job.waitTimer = undefined;
+    if (!job.queued) return;
+    // The counters as they were while it waited, itself included.
+    const stats = { ...this.deps.poolStats(), waiting: this.deps.waitBound.waiting };
     this.leaveQueue(job);
     const cause = this.deps.lastFailure() ?? this.lastAcquireError;
-    const stats = this.deps.poolStats();
     const timeout = new AcquireTimeoutError({
       pool: this.deps.name,
       timeoutMs: job.timeoutMs,
-      stats: { ...stats, waiting: stats.waiting + this.waitingCount },
+      stats,
       cause,
     });
     this.fail(job, this.unknownOutcome(job, timeout), 'no_channel');
@@ -473,60 +455,28 @@ export class PublisherLane implements LaneHooks, LaneWaits {
       : error;
   }
 
-  /**
-   * Marks a queued job as gone. It stays in the array, skipped by the pump, until the array is reset
-   * (nobody waiting) or compacted (mostly gone jobs): with no channel the pump never runs, and expired
-   * jobs must not keep their bodies alive.
-   */
+  /** A queued job stops waiting before its turn (expired, aborted). */
   private leaveQueue(job: PublishJob): void {
+    this.queue.remove(job);
     this.stopWaiting(job);
-    job.waitLeftMs -= this.clock.now() - job.queuedAt;
-    this.waitingCount--;
-    const span = this.queue.length - this.queueHead;
-    if (this.waitingCount === 0) {
-      releaseProcess();
-      if (this.queue.length > 0) {
-        this.queue = [];
-        this.queueHead = 0;
-      }
-    } else if (span > 64 && span > 4 * this.waitingCount) {
-      // Amortised O(1): at least 3/4 of the compacted span is dropped.
-      const live: PublishJob[] = [];
-      for (let i = this.queueHead; i < this.queue.length; i++) {
-        const j = this.queue[i] as PublishJob;
-        if (isWaiting(j)) live.push(j);
-      }
-      this.queue = live;
-      this.queueHead = 0;
-    }
   }
 
-  /** Ends a job's wait: its deadline timer and abort listener go. */
+  /** Ends a job's wait: its deadline timer and abort listener go, and the time it waited is spent. */
   private stopWaiting(job: PublishJob): void {
     if (job.waitTimer !== undefined) this.clock.clearTimeout(job.waitTimer);
     job.waitTimer = undefined;
     if (job.onAbort) job.signal?.removeEventListener('abort', job.onAbort);
     job.onAbort = undefined;
+    job.waitLeftMs -= this.clock.now() - job.queuedAt;
   }
 
+  /** Writes queued publishes, oldest first, while a ready channel takes them. */
   private pump(): void {
-    while (this.waitingCount > 0) {
-      // Skip jobs that left the queue (expired, aborted); they stay in the array until passed.
-      while (this.queueHead < this.queue.length) {
-        const head = this.queue[this.queueHead] as PublishJob;
-        if (isWaiting(head)) break;
-        this.queue[this.queueHead++] = undefined as unknown as PublishJob;
-      }
-      if (this.queueHead >= this.queue.length) {
-        this.queue = [];
-        this.queueHead = 0;
-        break;
-      }
-      const job = this.queue[this.queueHead] as PublishJob;
+    for (let job = this.queue.peek(); job !== undefined; job = this.queue.peek()) {
       const lc = this.pick(job.avoid);
       if (!lc) return;
-      this.queue[this.queueHead++] = undefined as unknown as PublishJob;
-      this.leaveQueue(job);
+      this.queue.shift();
+      this.stopWaiting(job);
       this.write(lc, job);
     }
     if (this.idleWaiters.length > 0 && this.isIdle()) this.notifyIdle();
@@ -546,9 +496,8 @@ export class PublisherLane implements LaneHooks, LaneWaits {
   }
 
   private replenish(): void {
-    if (this.state === 'closed' || this.retryTimer !== undefined) return;
     // While draining, channels that die are not replaced: the pool hands out nothing new.
-    if (this.state === 'closing') return;
+    if (this.state !== 'open') return;
     while (this.channels.length + this.acquiring < this.deps.publishChannels) {
       this.acquiring++;
       void this.acquireOne();
@@ -562,17 +511,11 @@ export class PublisherLane implements LaneHooks, LaneWaits {
     } catch (error) {
       this.acquiring--;
       this.lastAcquireError = error;
-      this.acquireFailures++;
-      if (this.state !== 'open') return;
-      // Retry after a jittered pause: a pool that fails fast must not turn this into a tight loop.
-      if (this.retryTimer === undefined) {
-        const delay = fullJitterBackoff(this.acquireFailures, this.deps.backoff, this.deps.random);
-        this.retryTimer = this.clock.setTimeout(() => {
-          this.retryTimer = undefined;
-          if (this.waitingCount > 0 || this.channels.length === 0) this.replenish();
-        }, delay);
-        this.retryTimer.unref?.();
-      }
+      // No backoff of the lane's own (the connection slots own reconnect timing). A request that
+      // waited its whole timeout in the pool is asked again at once while publishes wait: that is
+      // one request per acquireTimeoutMs, never a tight loop. A refusal that came at once waits for
+      // the next publish or wake() (a connection up or unblocked).
+      if (error instanceof AcquireTimeoutError && this.queue.length > 0) this.replenish();
       return;
     }
     this.acquiring--;
@@ -580,7 +523,6 @@ export class PublisherLane implements LaneHooks, LaneWaits {
       lease.release();
       return;
     }
-    this.acquireFailures = 0;
     this.lastAcquireError = undefined;
     if (lease.resource.closed) {
       // It closed between the pool's hand-over and now (its retire already ran): the release
@@ -595,11 +537,18 @@ export class PublisherLane implements LaneHooks, LaneWaits {
 
   /** Publishes the lane can write without anyone's confirm arriving first. */
   private servable(): number {
-    return Math.max(0, this.deps.publishChannels * this.maxInFlight - this.stats().inFlight);
+    return Math.max(0, this.deps.publishChannels * this.maxInFlight - this.inFlight());
+  }
+
+  private inFlight(): number {
+    let inFlight = 0;
+    for (const lc of this.channels) inFlight += lc.inFlight;
+    for (const lc of this.retiring) inFlight += lc.inFlight;
+    return inFlight;
   }
 
   private isIdle(): boolean {
-    if (this.waitingCount > 0) return false;
+    if (this.queue.length > 0) return false;
     for (const lc of this.channels) if (lc.inFlight > 0) return false;
     for (const lc of this.retiring) if (lc.inFlight > 0) return false;
     return true;
@@ -641,14 +590,4 @@ export class PublisherLane implements LaneHooks, LaneWaits {
     this.idleWaiters = [];
     for (const w of waiters) w();
   }
-
-  private clearRetry(): void {
-    if (this.retryTimer !== undefined) this.clock.clearTimeout(this.retryTimer);
-    this.retryTimer = undefined;
-  }
-}
-
-/** Still in the wait queue: not settled, and its deadline timer (set while queued) still armed. */
-function isWaiting(job: PublishJob): boolean {
-  return !job.settled && job.waitTimer !== undefined;
 }

@@ -3,7 +3,7 @@ import { type Clock, SYSTEM_CLOCK } from '../core/clock.js';
 import { PoolClosedError } from '../core/errors/pool-closed.error.js';
 import { guardRecorder } from '../core/guard-recorder.js';
 import { type MqLogger, NOOP_LOGGER } from '../core/logger.js';
-import { NOOP_POOL_METRICS, type PoolMetricsRecorder } from '../core/metrics-recorder.js';
+import type { PoolMetricsRecorder } from '../core/metrics-recorder.js';
 import { Pool, type AcquireOptions } from '../core/pool.js';
 import { ChannelFactory } from './channel-factory.js';
 import type { ChannelLease } from './channel-lease.js';
@@ -128,10 +128,8 @@ export class RabbitMqPool {
       // sees a failed create, hence the connect error as `cause`.
       waitForConnectionMs: Math.max(1, Math.min(1_000, Math.floor(o.acquireTimeoutMs / 2))),
       rpcTimeoutMs: o.connectTimeoutMs,
-      backoff: o.reconnect,
       clock: this.clock,
       logger: this.logger,
-      random,
     });
     this.pool = new Pool<PooledChannel>(this.factory, {
       name: `rabbitmq:${this.name}`,
@@ -143,7 +141,8 @@ export class RabbitMqPool {
       maxLifetimeMs: o.maxLifetimeMs,
       leakDetectionMs: o.leakDetectionMs,
       captureLeakSite: o.captureLeakSite,
-      // The factory waits for connections itself (event-driven) and backs off real failures.
+      // The connection slots own the backoff: the factory waits for their next change, and the
+      // pool's create backoff is only a floor against a tight loop, reset when a connection is up.
       createBackoff: { initialDelayMs: 1, maxDelayMs: 50 },
       clock: this.clock,
       logger: this.logger,
@@ -151,14 +150,7 @@ export class RabbitMqPool {
       ...(deps.poolMetrics ? { metrics: deps.poolMetrics } : {}),
     });
     this.factory.onDead = (pc, reason) => this.pool.retire(pc, reason);
-    this.leases = new ChannelLeases(
-      this.pool,
-      `rabbitmq:${this.name}`,
-      o.maxWaiting,
-      guardRecorder(deps.poolMetrics ?? NOOP_POOL_METRICS, NOOP_POOL_METRICS, (method, error) =>
-        this.logger.error(`pool metrics recorder ${method}() threw; ignored`, { error }),
-      ),
-    );
+    this.leases = new ChannelLeases(this.pool, `rabbitmq:${this.name}`);
     this.pool.on('leak', ({ heldMs, site, leaks }) =>
       this.events.emit('leak', { heldMs, site, leaks }),
     );
@@ -167,23 +159,20 @@ export class RabbitMqPool {
       name: `rabbitmq:${this.name}`,
       publishChannels: o.publishChannels,
       maxInFlightPerChannel: o.maxInFlightPerChannel,
-      maxWaiting: o.maxWaiting,
+      waitBound: this.pool.waitBound,
       acquireTimeoutMs: o.acquireTimeoutMs,
       confirmTimeoutMs: o.confirmTimeoutMs,
       rotateAfterMs: rotationInterval(o),
-      backoff: o.reconnect,
       acquire: (opts) => {
         this.ensureStarted();
-        return this.pool.acquire(opts);
+        return this.pool.acquireForQueue(opts);
       },
       poolStats: () => this.pool.stats(),
       lastFailure: () => this.whyNoChannel(),
       clock: this.clock,
       logger: this.logger,
       metrics: this.metrics,
-      random,
     });
-    this.leases.lane = this.lane;
   }
 
   /**
@@ -217,7 +206,7 @@ export class RabbitMqPool {
           cause,
         );
       }
-      await this.nextChange(left);
+      await this.connections.nextChange(left);
     }
   }
 
@@ -510,25 +499,12 @@ export class RabbitMqPool {
     this.connections.start();
   }
 
-  private nextChange(ms: number): Promise<void> {
-    return new Promise<void>((resolve) => {
-      const timer = this.clock.setTimeout(done, ms);
-      timer.unref?.();
-      const unsubscribe = this.connections.onNextChange(done);
-      const clock = this.clock;
-      function done(): void {
-        clock.clearTimeout(timer);
-        unsubscribe();
-        resolve();
-      }
-    });
-  }
-
   private forwardConnectionEvents(): void {
     const who = (slot: ConnectionSlot): ConnectionEvent => ({ role: slot.role, index: slot.index });
     // The lane pumps on confirms and new channels; an unblocked connection (or one back up) brings
     // neither, so publishes queued behind the alarm would wait for their deadline.
     this.connections.events.on('up', (slot) => {
+      this.pool.resetCreateBackoff();
       this.lane.wake();
       this.events.emit('connectionUp', { ...who(slot), generation: slot.generation });
     });

@@ -41,10 +41,8 @@ describe('ChannelFactory', () => {
       channelsPerConnection: 4,
       waitForConnectionMs: 100,
       rpcTimeoutMs: 1_000,
-      backoff: { initialDelayMs: 10, maxDelayMs: 100 },
       clock: SYSTEM_CLOCK,
       logger: NOOP_LOGGER,
-      random: () => 0.5,
     });
     const error = await factory.create().catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ConnectionUnavailableError);

@@ -9,6 +9,7 @@ import type { ConfirmChannel, Options } from 'amqplib';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { SYSTEM_CLOCK } from '../../../lib/core/clock.js';
 import { AcquireTimeoutError } from '../../../lib/core/errors/acquire-timeout.error.js';
+import { WaitBound } from '../../../lib/core/wait-bound.js';
 import type { Lease } from '../../../lib/core/lease.js';
 import { NOOP_LOGGER } from '../../../lib/core/logger.js';
 import type { ConnectionSlot } from '../../../lib/rabbitmq/connection-slot.js';
@@ -47,15 +48,16 @@ function lane(
   acquire: () => Promise<Lease<PooledChannel>>,
   acquireTimeoutMs = 1_000,
 ): PublisherLane {
+  const waitBound = new WaitBound(100);
+  waitBound.join({ length: 3 }); // callers waiting in the channel pool
   return new PublisherLane({
     name: 'rabbitmq:unit',
     publishChannels: 1,
     maxInFlightPerChannel: 10,
-    maxWaiting: 100,
+    waitBound,
     acquireTimeoutMs,
     confirmTimeoutMs: 5_000,
     rotateAfterMs: 0,
-    backoff: { initialDelayMs: 1, maxDelayMs: 5 },
     acquire,
     poolStats: () => ({
       max: 4,
@@ -73,7 +75,6 @@ function lane(
     clock: SYSTEM_CLOCK,
     logger: NOOP_LOGGER,
     metrics: NOOP_RABBITMQ_METRICS,
-    random: () => 0.5,
   });
 }
 

@@ -3,6 +3,7 @@ import type { ConfirmChannel, Message } from 'amqplib';
 
 import type { Lease } from '../../../../lib/core/lease.js';
 import { NOOP_LOGGER } from '../../../../lib/core/logger.js';
+import { WaitBound } from '../../../../lib/core/wait-bound.js';
 import type { ConnectionSlot } from '../../../../lib/rabbitmq/connection-slot.js';
 import { PooledChannel } from '../../../../lib/rabbitmq/pooled-channel.js';
 import { PublisherLane } from '../../../../lib/rabbitmq/publisher-lane.js';
@@ -128,11 +129,10 @@ export function rig(
     name: 'test',
     publishChannels: opts.publishChannels ?? 1,
     maxInFlightPerChannel: 8,
-    maxWaiting: 100_000,
+    waitBound: new WaitBound(100_000),
     acquireTimeoutMs: opts.timeoutMs ?? 1_000,
     confirmTimeoutMs: 60_000,
     rotateAfterMs: opts.rotateAfterMs ?? 0,
-    backoff: { initialDelayMs: 10, maxDelayMs: 10 },
     // Channels arrive only when the test grants them, so nothing here can loop on its own.
     acquire: () =>
       new Promise<Lease<PooledChannel>>((resolve) => {
@@ -154,7 +154,6 @@ export function rig(
     clock,
     logger: NOOP_LOGGER,
     metrics: { ...NOOP_RABBITMQ_METRICS, publishError: (reason) => errors.push(reason) },
-    random: () => 0.5,
   });
   const newChannel = (): PooledChannel =>
     new PooledChannel(new FakeChannel() as unknown as ConfirmChannel, slot, 1, retireInFakePool);
