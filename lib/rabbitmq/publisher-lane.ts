@@ -191,10 +191,14 @@ export class PublisherLane implements LaneHooks {
       const lc = this.pick();
       if (lc) {
         this.write(lc, job);
+        // A channel short (a request refused earlier): ask again, on demand.
+        if (this.channels.length + this.acquiring < this.deps.publishChannels) this.replenish();
         return promise;
       }
     }
-    // Not the hot path from here: only publishes that find no ready channel.
+    // Not the hot path from here: only publishes that find no ready channel. The bound is checked
+    // before the lane asks for a channel for this publish (enqueue), so its own request does not
+    // count against the publish it is for.
     const bound = this.deps.waitBound;
     // Like the core pool, publishes the lane can take once its channels exist do not count as waiting.
     if (bound.isFull(0) && bound.isFull(this.servable())) {
@@ -388,7 +392,6 @@ export class PublisherLane implements LaneHooks {
         continue;
       best = lc;
     }
-    if (this.channels.length + this.acquiring < this.deps.publishChannels) this.replenish();
     return best;
   }
 
@@ -403,8 +406,9 @@ export class PublisherLane implements LaneHooks {
       return;
     }
     const lc = this.queue.length === 0 ? this.pick(job.avoid) : undefined;
-    if (lc) this.write(lc, job);
-    else this.enqueue(job, true);
+    if (lc === undefined) return this.enqueue(job, true);
+    this.write(lc, job);
+    this.replenish();
   }
 
   /** Queues `job` until its deadline; a retry goes in front (it had its turn once already). */
@@ -474,7 +478,7 @@ export class PublisherLane implements LaneHooks {
   private pump(): void {
     for (let job = this.queue.peek(); job !== undefined; job = this.queue.peek()) {
       const lc = this.pick(job.avoid);
-      if (!lc) return;
+      if (!lc) return this.replenish();
       this.queue.shift();
       this.stopWaiting(job);
       this.write(lc, job);

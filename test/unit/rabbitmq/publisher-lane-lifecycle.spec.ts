@@ -25,7 +25,9 @@ import { flush } from '../core/support/fake-clock.js';
  * test/integration/rabbitmq/publish-isolation.spec.ts.
  */
 
-const queueOf = (lane: PublisherLane) => (lane as unknown as { queue: unknown[] }).queue;
+/** The array behind the lane's wait queue (the core's WaiterQueue): what it keeps alive. */
+const queueOf = (lane: PublisherLane) =>
+  (lane as unknown as { queue: { items: unknown[] } }).queue.items;
 
 describe('PublisherLane: synchronous throws of publish', () => {
   it('a message amqplib refuses to encode fails at once with that error; the channel stays and keeps publishing', async () => {

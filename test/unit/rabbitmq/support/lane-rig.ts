@@ -116,6 +116,7 @@ export function rig(
     timeoutMs?: number;
     rotateAfterMs?: number;
     publishChannels?: number;
+    maxWaiting?: number;
     lastFailure?: () => unknown;
   } = {},
 ) {
@@ -124,19 +125,22 @@ export function rig(
     blocked: boolean;
   };
   const pending: Array<(lease: FakeLease) => void> = [];
+  const refusals: Array<(error: unknown) => void> = [];
+  const waitBound = new WaitBound(opts.maxWaiting ?? 100_000);
   const errors: PublishErrorReason[] = [];
   const lane = new PublisherLane({
     name: 'test',
     publishChannels: opts.publishChannels ?? 1,
     maxInFlightPerChannel: 8,
-    waitBound: new WaitBound(100_000),
+    waitBound,
     acquireTimeoutMs: opts.timeoutMs ?? 1_000,
     confirmTimeoutMs: 60_000,
     rotateAfterMs: opts.rotateAfterMs ?? 0,
     // Channels arrive only when the test grants them, so nothing here can loop on its own.
     acquire: () =>
-      new Promise<Lease<PooledChannel>>((resolve) => {
+      new Promise<Lease<PooledChannel>>((resolve, reject) => {
         pending.push(resolve);
+        refusals.push(reject);
       }),
     poolStats: () => ({
       max: 1,
@@ -164,9 +168,16 @@ export function rig(
       await flush();
     }
     const lease = fakeLease(pc);
+    refusals.shift();
     pending.shift()!(lease);
     await flush();
     return { pc, ch: pc.channel as unknown as FakeChannel, lease };
+  };
+  /** Fails the lane's oldest request for a channel with `error`. */
+  const deny = async (error: unknown) => {
+    pending.shift();
+    refusals.shift()!(error);
+    await flush();
   };
   /** The lane's first channel, after a confirmed warm-up publish (the lane asks for channels on demand). */
   const open = async () => {
@@ -177,7 +188,7 @@ export function rig(
     granted.ch.sent.length = 0;
     return granted;
   };
-  return { clock, slot, lane, grant, open, pending, errors };
+  return { clock, slot, lane, grant, deny, open, pending, errors, waitBound };
 }
 
 /** The settlement of `promise` as it happens (`at` on the rig's clock when given). */
