@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import { describe, expect, it } from 'vitest';
 
 import { SYSTEM_CLOCK } from '../../../lib/core/clock.js';
+import { FakeClock, flush } from '../core/support/fake-clock.js';
 import { NOOP_LOGGER } from '../../../lib/core/logger.js';
 import { ChannelFactory } from '../../../lib/rabbitmq/channel-factory.js';
 import type { ConnectionSet } from '../../../lib/rabbitmq/connection-set.js';
@@ -49,5 +50,45 @@ describe('ChannelFactory', () => {
     expect((error as Error).cause).toBe(slot.lastError);
     expect(factory.openCount).toBe(0);
     expect((slot as unknown as ConnectionSlot).channelCount).toBe(0);
+  });
+
+  it('keeps no backoff of its own: after an open failed on a live connection, the next create opens at once', async () => {
+    let opens = 0;
+    const slot = {
+      isUp: true,
+      blocked: false,
+      generation: 1,
+      channelCount: 0,
+      lastError: undefined,
+      model: {
+        createConfirmChannel: async () => {
+          if (++opens === 1) throw new Error('channel.open refused');
+          const ch = new EventEmitter();
+          return Object.assign(ch, { close: async () => undefined });
+        },
+      },
+    };
+    const connections = {
+      publishers: [slot],
+      events: new EventEmitter(),
+      notifyChange: () => undefined,
+      onNextChange: () => () => undefined,
+      lastError: () => undefined,
+      anyPublisherUp: () => true,
+    } as unknown as ConnectionSet;
+    // Time never moves here: a pause on a timer would keep the second create pending.
+    const factory = new ChannelFactory(connections, {
+      channelsPerConnection: 4,
+      waitForConnectionMs: 100,
+      rpcTimeoutMs: 1_000,
+      clock: new FakeClock(),
+      logger: NOOP_LOGGER,
+    });
+    await expect(factory.create()).rejects.toThrow('channel.open refused');
+    let created = false;
+    void factory.create().then(() => (created = true));
+    await flush();
+    expect(created).toBe(true);
+    expect(opens).toBe(2);
   });
 });
