@@ -30,14 +30,7 @@ describe('ChannelFactory', () => {
         },
       },
     };
-    const connections = {
-      publishers: [slot],
-      events: new EventEmitter(),
-      notifyChange: () => undefined,
-      onNextChange: () => () => undefined,
-      lastError: () => undefined,
-      anyPublisherUp: () => true,
-    } as unknown as ConnectionSet;
+    const connections = standInConnections(slot);
     const factory = new ChannelFactory(connections, {
       channelsPerConnection: 4,
       waitForConnectionMs: 100,
@@ -68,14 +61,7 @@ describe('ChannelFactory', () => {
         },
       },
     };
-    const connections = {
-      publishers: [slot],
-      events: new EventEmitter(),
-      notifyChange: () => undefined,
-      onNextChange: () => () => undefined,
-      lastError: () => undefined,
-      anyPublisherUp: () => true,
-    } as unknown as ConnectionSet;
+    const connections = standInConnections(slot);
     // Time never moves here: a pause on a timer would keep the second create pending.
     const factory = new ChannelFactory(connections, {
       channelsPerConnection: 4,
@@ -92,3 +78,15 @@ describe('ChannelFactory', () => {
     expect(opens).toBe(2);
   });
 });
+
+/** A connection set of one publisher connection that is up and never changes. */
+function standInConnections(slot: object): ConnectionSet {
+  return {
+    publishers: [slot],
+    events: new EventEmitter(),
+    notifyChange: () => undefined,
+    onNextChange: () => () => undefined,
+    lastError: () => undefined,
+    anyPublisherUp: () => true,
+  } as unknown as ConnectionSet;
+}
