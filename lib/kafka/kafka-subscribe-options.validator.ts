@@ -118,7 +118,14 @@ function deadLetterTopics(
   parent: string,
 ): Map<string, string | false> {
   const key = optionKey(parent, 'deadLetterTopic');
-  if (value !== undefined && value !== false) checkTopicName(value, key);
+  if (value !== undefined && value !== false && typeof value !== 'string') {
+    throw new InvalidPoolOptionsError(
+      key,
+      `must be a topic name or false, got ${describeOptionValue(value)}`,
+      'name an existing topic, pass false to drop failed records, or leave it out for `${topic}.dlq`',
+    );
+  }
+  if (typeof value === 'string') checkTopicName(value, key);
   if (typeof value === 'string' && topics.includes(value)) {
     throw new InvalidPoolOptionsError(
       key,
@@ -126,6 +133,14 @@ function deadLetterTopics(
       'name a topic of its own (default `${topic}.dlq`), or false to drop failed records',
     );
   }
+  if (value === undefined)
+    for (const topic of topics)
+      if (!TOPIC_NAME.test(`${topic}.dlq`))
+        throw new InvalidPoolOptionsError(
+          key,
+          `is left out, and the default "${topic.slice(0, 20)}….dlq" is longer than Kafka's 249 characters`,
+          'name the dead-letter topic, or pass false',
+        );
   return new Map(
     topics.map((topic) => [
       topic,

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import kafkajs from 'kafkajs';
 import type { MqLogger } from '../../../lib/core/logger.js';
+import type { KafkaConsumerHandle, KafkaPool } from '../../../lib/kafka/index.js';
 import { kafkaBrokers } from '../../support/broker-env.js';
 
 /** Raw kafkajs client for test set-up (topics, independent verification consumers). */
@@ -29,6 +30,33 @@ export async function createTopics(
     } finally {
       await admin.disconnect();
     }
+  };
+}
+
+/** The consumer groups and handles a spec file starts, ended together in its `afterAll`. */
+export function groupTracker(): {
+  id(prefix: string): string;
+  keep(handle: KafkaConsumerHandle): KafkaConsumerHandle;
+  /** Stops the kept handles, closes `pool`, then deletes the groups. */
+  end(pool: KafkaPool | undefined): Promise<void>;
+} {
+  const ids: string[] = [];
+  const handles: KafkaConsumerHandle[] = [];
+  return {
+    id(prefix) {
+      const id = uniqueName(prefix);
+      ids.push(id);
+      return id;
+    },
+    keep(handle) {
+      handles.push(handle);
+      return handle;
+    },
+    async end(pool) {
+      await Promise.all(handles.map((h) => h.stop()));
+      await pool?.close();
+      await deleteGroups(ids);
+    },
   };
 }
 

@@ -3,7 +3,6 @@ import { NonRetriableError } from '../../../lib/core/errors/non-retriable.error.
 import {
   KafkaPool,
   NOOP_KAFKA_METRICS,
-  type KafkaConsumerHandle,
   type KafkaHandlerOutcome,
   type KafkaMessageContext,
   type KafkaMetricsRecorder,
@@ -12,7 +11,7 @@ import { kafkaBrokers } from '../../support/broker-env.js';
 import {
   collectingLogger,
   createTopics,
-  deleteGroups,
+  groupTracker,
   readRecords,
   sleep,
   uniqueName,
@@ -39,17 +38,10 @@ describe('KafkaPool.subscribe against a real broker: retries and dead letters', 
   const retried = uniqueName('it-sub-retry');
   const poison = uniqueName('it-sub-poison');
   const dropped = uniqueName('it-sub-drop');
-  const groups: string[] = [];
-  const handles: KafkaConsumerHandle[] = [];
+  const groups = groupTracker();
   const metrics = countingMetrics();
   let dropTopics: () => Promise<void>;
   let pool: KafkaPool;
-
-  const group = (name: string): string => {
-    const id = uniqueName(name);
-    groups.push(id);
-    return id;
-  };
 
   beforeAll(async () => {
     dropTopics = await createTopics(
@@ -67,17 +59,15 @@ describe('KafkaPool.subscribe against a real broker: retries and dead letters', 
   });
 
   afterAll(async () => {
-    await Promise.all(handles.map((h) => h.stop()));
-    await pool?.close();
-    await deleteGroups(groups);
+    await groups.end(pool);
     await dropTopics?.();
   });
 
   it('hands each record to the handler decoded, with its context, and moves on', async () => {
     const seen: { payload: unknown; context: KafkaMessageContext }[] = [];
-    handles.push(
+    groups.keep(
       await pool.subscribe<{ n: number }>(
-        { topics: handled, groupId: group('it-sub-ok'), fromBeginning: true },
+        { topics: handled, groupId: groups.id('it-sub-ok'), fromBeginning: true },
         async (payload, context) => {
           seen.push({ payload, context });
         },
@@ -106,7 +96,7 @@ describe('KafkaPool.subscribe against a real broker: retries and dead letters', 
   });
 
   it('retries a failing handler at the policy delays, then dead-letters the record with the x-mq-* headers, and the group moves past it', async () => {
-    const groupId = group('it-sub-retry');
+    const groupId = groups.id('it-sub-retry');
     const calls: { at: number; attempt: number; value: unknown }[] = [];
     const handler = async (payload: unknown, context: KafkaMessageContext): Promise<void> => {
       calls.push({ at: performance.now(), attempt: context.attempt, value: payload });
@@ -118,7 +108,7 @@ describe('KafkaPool.subscribe against a real broker: retries and dead letters', 
       fromBeginning: true,
       retry: { attempts: 3, delayMs: [300, 900] },
     };
-    const first = await pool.subscribe(options, handler);
+    const first = groups.keep(await pool.subscribe(options, handler));
     await pool.send({
       topic: retried,
       messages: [
@@ -162,7 +152,7 @@ describe('KafkaPool.subscribe against a real broker: retries and dead letters', 
     // Committed past both: a new member of the group sees only what comes after.
     await first.stop();
     calls.length = 0;
-    handles.push(await pool.subscribe(options, handler));
+    groups.keep(await pool.subscribe(options, handler));
     await pool.send({ topic: retried, messages: [{ value: json('later') }] });
     await waitFor(() => calls.length >= 1, 30_000, 'the new record');
     await sleep(1_000);
@@ -171,11 +161,11 @@ describe('KafkaPool.subscribe against a real broker: retries and dead letters', 
 
   it('dead-letters a NonRetriableError and an undecodable payload at once, without retrying', async () => {
     const calls: unknown[] = [];
-    handles.push(
+    groups.keep(
       await pool.subscribe(
         {
           topics: poison,
-          groupId: group('it-sub-poison'),
+          groupId: groups.id('it-sub-poison'),
           fromBeginning: true,
           retry: { attempts: 5, delayMs: 5_000 },
         },
@@ -214,11 +204,11 @@ describe('KafkaPool.subscribe against a real broker: retries and dead letters', 
 
   it('deadLetterTopic: false drops the failed record, counts it, and moves on', async () => {
     const calls: unknown[] = [];
-    handles.push(
+    groups.keep(
       await pool.subscribe(
         {
           topics: dropped,
-          groupId: group('it-sub-drop'),
+          groupId: groups.id('it-sub-drop'),
           fromBeginning: true,
           retry: { attempts: 2, delayMs: 50 },
           deadLetterTopic: false,

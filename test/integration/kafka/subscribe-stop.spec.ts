@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { KafkaPool, type KafkaConsumerHandle } from '../../../lib/kafka/index.js';
+import { KafkaPool } from '../../../lib/kafka/index.js';
 import { kafkaBrokers } from '../../support/broker-env.js';
 import {
   collectingLogger,
   createTopics,
-  deleteGroups,
+  groupTracker,
   readRecords,
   sleep,
   uniqueName,
@@ -15,17 +15,10 @@ describe('KafkaPool.subscribe against a real broker: waits, stops and a missing 
   const interrupted = uniqueName('it-sub-stop');
   const slow = uniqueName('it-sub-slow');
   const orphan = uniqueName('it-sub-nodlt');
-  const groups: string[] = [];
-  const handles: KafkaConsumerHandle[] = [];
+  const groups = groupTracker();
   const drops: (() => Promise<void>)[] = [];
   const logger = collectingLogger();
   let pool: KafkaPool;
-
-  const group = (name: string): string => {
-    const id = uniqueName(name);
-    groups.push(id);
-    return id;
-  };
 
   beforeAll(async () => {
     drops.push(
@@ -54,14 +47,12 @@ describe('KafkaPool.subscribe against a real broker: waits, stops and a missing 
   });
 
   afterAll(async () => {
-    await Promise.all(handles.map((h) => h.stop()));
-    await pool?.close();
-    await deleteGroups(groups);
+    await groups.end(pool);
     for (const drop of drops) await drop();
   });
 
   it('a stop during a retry wait returns promptly and leaves the record to the next member', async () => {
-    const groupId = group('it-sub-stop');
+    const groupId = groups.id('it-sub-stop');
     const options = {
       topics: interrupted,
       groupId,
@@ -69,10 +60,12 @@ describe('KafkaPool.subscribe against a real broker: waits, stops and a missing 
       retry: { attempts: 3, delayMs: 30_000 },
     };
     let failures = 0;
-    const first = await pool.subscribe(options, async () => {
-      failures++;
-      throw new Error('not now');
-    });
+    const first = groups.keep(
+      await pool.subscribe(options, async () => {
+        failures++;
+        throw new Error('not now');
+      }),
+    );
     await pool.send({ topic: interrupted, messages: [{ key: 'k', value: '"x"' }] });
     await waitFor(() => failures === 1, 30_000, 'the first attempt');
     await sleep(300); // inside the 30 s wait now
@@ -83,7 +76,7 @@ describe('KafkaPool.subscribe against a real broker: waits, stops and a missing 
     expect(failures).toBe(1);
 
     const redelivered: { value: unknown; attempt: number }[] = [];
-    handles.push(
+    groups.keep(
       await pool.subscribe(options, async (value, context) => {
         redelivered.push({ value, attempt: context.attempt });
       }),
@@ -98,7 +91,7 @@ describe('KafkaPool.subscribe against a real broker: waits, stops and a missing 
     const handle = await pool.subscribe(
       {
         topics: slow,
-        groupId: group('it-sub-slow'),
+        groupId: groups.id('it-sub-slow'),
         fromBeginning: true,
         retry: { attempts: 2, delayMs: 8_000 }, // > sessionTimeoutMs (6 s)
       },
@@ -107,7 +100,7 @@ describe('KafkaPool.subscribe against a real broker: waits, stops and a missing 
         if (context.attempt === 1) throw new Error('later');
       },
     );
-    handles.push(handle);
+    groups.keep(handle);
     await pool.send({ topic: slow, messages: [{ value: '"slow"' }] });
     await waitFor(() => calls.length === 2, 30_000, 'the retry');
     expect(calls[1]!.at - calls[0]!.at).toBeGreaterThanOrEqual(7_995);
@@ -117,11 +110,11 @@ describe('KafkaPool.subscribe against a real broker: waits, stops and a missing 
 
   it('a missing dead-letter topic is a clear error in the logs; nothing is lost once it exists', async () => {
     let calls = 0;
-    handles.push(
+    groups.keep(
       await pool.subscribe(
         {
           topics: orphan,
-          groupId: group('it-sub-nodlt'),
+          groupId: groups.id('it-sub-nodlt'),
           fromBeginning: true,
           retry: { attempts: 2, delayMs: 100 },
         },

@@ -75,6 +75,7 @@ describe('validateKafkaSubscribeOptions', () => {
     expect(keyOf({ groupId: 'g', topics: 'a', deadLetterTopic: true })).toBe(
       'subscribe(g).deadLetterTopic',
     );
+    expect(keyOf({ groupId: 'g', topics: 'x'.repeat(249) })).toBe('subscribe(g).deadLetterTopic');
     expect(keyOf({ groupId: 'g', topics: 'a', partitionsConsumedConcurrently: 0 })).toBe(
       'subscribe(g).partitionsConsumedConcurrently',
     );
