@@ -27,8 +27,6 @@ const KEYS = [
 const TOPIC_NAME = /^[a-zA-Z0-9._-]{1,249}$/;
 
 export interface ResolvedSubscribeOptions {
-  /** `subscribe(<groupId>)`: how errors and logs name this subscription. */
-  readonly key: string;
   readonly groupId: string;
   readonly topics: readonly string[];
   readonly fromBeginning: boolean;
@@ -72,7 +70,6 @@ export function validateKafkaSubscribeOptions(
   }
   const topics = checkTopics(bag['topics'], optionKey(key, 'topics'));
   return {
-    key,
     groupId,
     topics,
     fromBeginning: checkBoolean(bag, 'fromBeginning', key, false),

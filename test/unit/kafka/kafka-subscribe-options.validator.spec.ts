@@ -22,7 +22,6 @@ describe('validateKafkaSubscribeOptions', () => {
       handler,
     );
     expect(resolved).toMatchObject({
-      key: 'subscribe(billing)',
       groupId: 'billing',
       topics: ['orders'],
       fromBeginning: false,
