@@ -19,6 +19,11 @@ export {
   type ResolvedKafkaPoolOptions,
 } from './kafka-options.js';
 export { validateKafkaOptions } from './kafka-options.validator.js';
+export {
+  validateKafkaSubscribeOptions,
+  type ResolvedSubscribeOptions,
+} from './kafka-subscribe-options.validator.js';
+export { DEAD_LETTER_HEADERS } from './kafka-dead-letter.js';
 export type {
   KafkaConsumeOptions,
   KafkaConsumerHandle,
@@ -31,6 +36,7 @@ export type { KafkaPoolEventName, KafkaPoolEvents } from './kafka-events.js';
 export {
   NOOP_KAFKA_METRICS,
   type KafkaConsumeOutcome,
+  type KafkaHandlerOutcome,
   type KafkaMetricsRecorder,
   type KafkaReconnectTarget,
   type KafkaSendFailureReason,

@@ -12,6 +12,15 @@ export type KafkaConsumeOutcome = 'success' | 'error';
 
 export type KafkaTransactionOutcome = 'committed' | 'aborted' | 'failed';
 
+/**
+ * What became of a record of a `subscribe()` handler: the label of
+ * `mq_handler_messages_total{outcome}`. Per handler call: `handled` (resolved) or `failed` (threw);
+ * per failed record: `retried` (another attempt follows), then `dead_lettered` (acknowledged by the
+ * dead-letter topic) or `discarded` (`deadLetterTopic: false`). A record that cannot be decoded is
+ * `dead_lettered` without a handler call.
+ */
+export type KafkaHandlerOutcome = 'handled' | 'failed' | 'retried' | 'dead_lettered' | 'discarded';
+
 /** What reconnected: the shared producer (recreated), a consumer (restarted) or the admin client. */
 export type KafkaReconnectTarget = 'producer' | 'consumer' | 'admin';
 
@@ -25,6 +34,9 @@ export interface KafkaMetricsRecorder {
   consumerRebalanced(groupId: string): void;
   transactionEnded(outcome: KafkaTransactionOutcome, seconds: number): void;
   reconnected(target: KafkaReconnectTarget): void;
+  /** One call of a `subscribe()` handler on a record of `topic` took `seconds` (resolved or threw). */
+  handlerRan(topic: string, seconds: number): void;
+  handlerOutcome(topic: string, outcome: KafkaHandlerOutcome): void;
 }
 
 const noop = (): void => undefined;
@@ -37,4 +49,6 @@ export const NOOP_KAFKA_METRICS: KafkaMetricsRecorder = Object.freeze({
   consumerRebalanced: noop,
   transactionEnded: noop,
   reconnected: noop,
+  handlerRan: noop,
+  handlerOutcome: noop,
 });

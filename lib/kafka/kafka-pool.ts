@@ -30,6 +30,13 @@ import type {
 import { createKafkajsDriver } from './kafkajs-driver.js';
 import { makeScrubber } from './kafkajs-log-bridge.js';
 import { ManagedConsumer } from './managed-consumer.js';
+import { KafkaSubscriber } from './kafka-subscriber.js';
+import type {
+  KafkaHandler,
+  KafkaMessaging,
+  KafkaSubscribeOptions,
+} from './kafka-subscribe-options.js';
+import { validateKafkaSubscribeOptions } from './kafka-subscribe-options.validator.js';
 import { SharedProducer } from './shared-producer.js';
 import { TransactionalProducerPool } from './transactional-producer-pool.js';
 import { errorMessage, withDeadline } from '../core/with-deadline.js';
@@ -60,7 +67,7 @@ const NO_TRANSACTIONS = Object.freeze({
  * calls made from inside a managed consumer's handler are still accepted (so in-flight
  * consume-produce work can finish); every other caller gets `PoolClosedError`.
  */
-export class KafkaPool {
+export class KafkaPool implements KafkaMessaging {
   readonly name: string;
   private readonly options: ResolvedKafkaPoolOptions;
   private readonly clock: Clock;
@@ -219,7 +226,57 @@ export class KafkaPool {
     return keepAliveUntilSettled(this.startConsumer(options));
   }
 
-  private async startConsumer(options: KafkaConsumeOptions): Promise<KafkaConsumerHandle> {
+  /**
+   * Runs `handler` for every record of `options.topics` as a managed consumer of
+   * `options.groupId` (so: graceful stop with commit, restart policy, readiness while joining,
+   * tracing). The payload is the record's value decoded by the pool's serializer (by its
+   * `content-type` header; `null` for a tombstone). Resolve → the offset moves on. Throw → the
+   * handler is called again after the `retry` delay, in process and in order (the record holds
+   * its partition meanwhile); after the last attempt, or at once for a `NonRetriableError` or an
+   * undecodable payload, the record goes to its dead-letter topic (default `${topic}.dlq`, which
+   * must exist) with `x-mq-*` headers, and only once that send is acknowledged does the offset
+   * move on. A stop during a retry wait ends it at once and leaves the record uncommitted.
+   * Resolves once the group is joined, as `consume()` does; invalid options reject with
+   * `InvalidPoolOptionsError` before anything starts.
+   */
+  subscribe<T = unknown>(
+    options: KafkaSubscribeOptions,
+    handler: KafkaHandler<T>,
+  ): Promise<KafkaConsumerHandle> {
+    return keepAliveUntilSettled(this.startSubscriber(options, handler as KafkaHandler<unknown>));
+  }
+
+  private async startSubscriber(
+    options: KafkaSubscribeOptions,
+    handler: KafkaHandler<unknown>,
+  ): Promise<KafkaConsumerHandle> {
+    const resolved = validateKafkaSubscribeOptions(options, handler);
+    const stopping = new AbortController();
+    const subscriber = new KafkaSubscriber(resolved, handler, {
+      poolName: this.name,
+      serializer: this.options.serializer,
+      send: (record) => this.send(record),
+      clock: this.clock,
+      logger: this.logger,
+      metrics: this.metrics,
+      scrub: this.scrub,
+      heartbeatEveryMs: this.options.consumer.heartbeatIntervalMs,
+      stopSignal: stopping.signal,
+    });
+    const consume: KafkaConsumeOptions = {
+      groupId: resolved.groupId,
+      topics: [...resolved.topics],
+      fromBeginning: resolved.fromBeginning,
+      partitionsConsumedConcurrently: resolved.partitionsConsumedConcurrently,
+      eachMessage: (payload) => subscriber.handle(payload),
+    };
+    return this.startConsumer(consume, () => stopping.abort());
+  }
+
+  private async startConsumer(
+    options: KafkaConsumeOptions,
+    onStopping?: () => void,
+  ): Promise<KafkaConsumerHandle> {
     if (this.state !== 'created' && this.state !== 'started') throw this.closedError();
     const resolved = validateConsumeOptions(options, this.options);
     const consumer = new ManagedConsumer(resolved, {
@@ -233,6 +290,7 @@ export class KafkaPool {
       scrub: this.scrub,
       allowAutoTopicCreation: this.options.allowAutoTopicCreation,
       runHandler: (fn) => this.handlerContext.run(true, fn),
+      onStopping,
       onStopped: (c) => this.consumers.delete(c),
     });
     this.consumers.add(consumer);

@@ -2,16 +2,31 @@ import type { HandlerRetryPolicy } from '../core/handler-retry-policy.js';
 import type { KafkaConsumerHandle } from './kafka-consumer.js';
 import type { KafkaHeaders, KafkaReceivedMessage } from './kafka-types.js';
 
-/** `KafkaPool.subscribe()` — what `@KafkaSubscribe` passes down, less the pool name (DESIGN §6). */
+/**
+ * `KafkaPool.subscribe()` — what `@KafkaSubscribe` passes down, less the pool name (DESIGN §6).
+ * Consumer tuning (session, heartbeat, restart policy…) comes from the pool's `kafka.consumer`.
+ */
 export interface KafkaSubscribeOptions {
+  /** Topic names (not patterns: each needs a dead-letter topic, and metrics label by topic). */
   topics: string | string[];
   groupId: string;
   /** Where a new group starts; default false (latest). */
   fromBeginning?: boolean;
-  /** Default: no retry (the first failure dead-letters). */
+  /**
+   * Default: no retry (the first failure dead-letters). Retries run in process, in order: a
+   * record waiting for its retry holds its partition (Kafka keeps order per partition).
+   */
   retry?: HandlerRetryPolicy;
-  /** Default `${topic}.dlq`; `false` skips the record after its last attempt. */
+  /**
+   * Default `${topic}.dlq`, which must exist unless `kafka.allowAutoTopicCreation` is true;
+   * `false` skips the record after its last attempt (counted as `discarded`).
+   */
   deadLetterTopic?: string | false;
+  /**
+   * Partitions handled in parallel by this member. Default 1: then a record waiting for a retry
+   * holds every partition of the member, not only its own.
+   */
+  partitionsConsumedConcurrently?: number;
 }
 
 /** What a declarative Kafka handler receives beside its payload. */

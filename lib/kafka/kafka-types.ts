@@ -74,6 +74,13 @@ export interface KafkaReceivedMessage {
   size?: number;
 }
 
+/** Where a record sits: what errors and dead-letter headers name. */
+export interface KafkaRecordPosition {
+  topic: string;
+  partition: number;
+  offset: string;
+}
+
 export interface KafkaEachMessagePayload {
   topic: string;
   partition: number;

@@ -1,5 +1,7 @@
 import type { LogEntry, logCreator } from 'kafkajs';
 import type { MqLogger } from '../core/logger.js';
+import { DeadLetterFailedError } from './errors/dead-letter-failed.error.js';
+import { RetryInterruptedError } from './errors/retry-interrupted.error.js';
 import type { KafkaLogLevel } from './kafka-options.js';
 
 // kafkajs's numeric levels (its `logLevel` enum), kept local so this file needs only its types.
@@ -18,6 +20,14 @@ const SECRET_KEY =
  * so they do not alarm on every producer created.
  */
 const EXPECTED_WARNINGS = ['Limiting retries for the idempotent producer'];
+
+/**
+ * What a `subscribe()` handler throws to kafkajs on purpose (so the record stays uncommitted) after
+ * logging it itself: kafkajs's own "Error when calling eachMessage" line about it is debug.
+ */
+function reportedByLibrary(error: unknown): boolean {
+  return error instanceof RetryInterruptedError || error instanceof DeadLetterFailedError;
+}
 
 /**
  * Routes kafkajs's logs into the library logger: level mapped one to one, the kafkajs namespace
@@ -39,7 +49,12 @@ export function kafkajsLogCreator(logger: MqLogger, secrets: readonly string[]):
       // every 10th attempt (shared producer, consumers' restart policy, typed errors), so these are
       // debug: an outage reads as one clear line, not a flood.
       if (level === KAFKAJS_LEVEL.error)
-        if ('retryCount' in extra || namespace === 'Connection') logger.debug(text, fields);
+        if (
+          'retryCount' in extra ||
+          namespace === 'Connection' ||
+          reportedByLibrary(extra['error'])
+        )
+          logger.debug(text, fields);
         else logger.error(text, fields);
       else if (level === KAFKAJS_LEVEL.warn) {
         if (EXPECTED_WARNINGS.some((w) => text.includes(w))) logger.debug(text, fields);

@@ -37,6 +37,8 @@ export interface ManagedConsumerContext {
   allowAutoTopicCreation: boolean;
   /** Runs a handler call inside the pool's "consumer handler" context (sends stay allowed during drain). */
   runHandler<T>(fn: () => Promise<T>): Promise<T>;
+  /** Called as a stop begins, before the client is asked to finish its handlers (they may be waiting). */
+  onStopping?(): void;
   onStopped(consumer: ManagedConsumer): void;
 }
 
@@ -330,6 +332,7 @@ export class ManagedConsumer implements KafkaConsumerHandle {
   private async doStop(deadlineMs: number): Promise<KafkaConsumerStopReport> {
     const start = this.ctx.clock.now();
     this.currentState = 'stopping';
+    this.ctx.onStopping?.();
     this.generation++; // late events of the running client consumer are ignored from now on
     this.clearJoinTimer();
     if (this.restartTimer) this.ctx.clock.clearTimeout(this.restartTimer);

@@ -1,5 +1,6 @@
 import type {
   KafkaConsumeOutcome,
+  KafkaHandlerOutcome,
   KafkaMetricsRecorder,
   KafkaReconnectTarget,
   KafkaSendFailureReason,
@@ -10,13 +11,16 @@ import type { MqMetrics } from './mq-metrics.js';
 
 /**
  * The Kafka adapter's broker-level recorder on Prometheus (labels pool, broker="kafka"). Group ids
- * are not labels: DESIGN §3 keeps series to `pool` and `broker` plus one bounded label.
+ * are not labels: DESIGN §3 keeps series to `pool` and `broker` plus one bounded label. Handler
+ * series add `topic`: the names a `subscribe()` lists (never patterns), so bounded too.
  */
 export class PrometheusKafkaMetricsRecorder implements KafkaMetricsRecorder {
   private readonly reconnects;
   private readonly publishSeconds;
   private readonly publishErrors;
   private readonly consume;
+  private readonly handlerSeconds;
+  private readonly handlerMessages;
 
   constructor(metrics: MqMetrics, pool: string) {
     const base = { pool, broker: 'kafka' };
@@ -28,6 +32,12 @@ export class PrometheusKafkaMetricsRecorder implements KafkaMetricsRecorder {
       metrics.publishErrors.labels({ ...base, reason }),
     );
     this.consume = labelCache((outcome: string) => metrics.consume.labels({ ...base, outcome }));
+    this.handlerSeconds = labelCache((topic: string) =>
+      metrics.handlerSeconds.labels({ ...base, topic }),
+    );
+    this.handlerMessages = labelCache((topic: string) =>
+      labelCache((outcome: string) => metrics.handlerMessages.labels({ ...base, topic, outcome })),
+    );
   }
 
   sendSucceeded(seconds: number): void {
@@ -56,5 +66,13 @@ export class PrometheusKafkaMetricsRecorder implements KafkaMetricsRecorder {
 
   reconnected(_target: KafkaReconnectTarget): void {
     this.reconnects.inc();
+  }
+
+  handlerRan(topic: string, seconds: number): void {
+    this.handlerSeconds(topic).observe(seconds);
+  }
+
+  handlerOutcome(topic: string, outcome: KafkaHandlerOutcome): void {
+    this.handlerMessages(topic)(outcome).inc();
   }
 }

@@ -1,6 +1,8 @@
 /**
  * The metrics of DESIGN §3 (plus `mq_pool_channels_max`, the bound saturation is read against), in one place. Every series carries `pool` (registration name) and
- * `broker` (`rabbitmq` | `kafka`); a few add one bounded label (`state`, `reason`, `outcome`).
+ * `broker` (`rabbitmq` | `kafka`); a few add one bounded label (`state`, `reason`, `outcome`). The
+ * declarative handlers' series (`mq_handler_*`) add where the messages come from: `queue`
+ * (RabbitMQ) or `topic` (Kafka), names from the handlers' options, so bounded too.
  * Never message data, never hosts or credentials.
  */
 export const MQ_METRIC = Object.freeze({
@@ -15,6 +17,8 @@ export const MQ_METRIC = Object.freeze({
   publishSeconds: 'mq_publish_seconds',
   publishErrors: 'mq_publish_errors_total',
   consume: 'mq_consume_total',
+  handlerMessages: 'mq_handler_messages_total',
+  handlerSeconds: 'mq_handler_seconds',
 });
 
 export type MqMetricName = (typeof MQ_METRIC)[keyof typeof MQ_METRIC];
@@ -26,4 +30,8 @@ export const ACQUIRE_BUCKETS = [
 // A confirmed publish is ~0.1-10 ms on a healthy broker; the tail reaches the confirm deadline (10 s).
 export const PUBLISH_BUCKETS = [
   0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
+];
+// A handler is the app's code: from sub-millisecond to the minute a slow downstream call may take.
+export const HANDLER_BUCKETS = [
+  0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60,
 ];

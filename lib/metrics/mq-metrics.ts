@@ -1,7 +1,7 @@
 import { Counter, Gauge, Histogram, type Registry, type RegistryContentType } from 'prom-client';
 import { InvalidPoolOptionsError } from '../core/errors/invalid-pool-options.error.js';
 import type { PoolKind } from '../nest/mq-pool.constants.js';
-import { ACQUIRE_BUCKETS, MQ_METRIC, PUBLISH_BUCKETS } from './metric-names.js';
+import { ACQUIRE_BUCKETS, HANDLER_BUCKETS, MQ_METRIC, PUBLISH_BUCKETS } from './metric-names.js';
 
 export type MetricsRegistry = Registry<RegistryContentType>;
 
@@ -23,6 +23,8 @@ export interface PoolStatsSource {
 }
 
 type BaseLabels = 'pool' | 'broker';
+/** Where a declarative handler's messages come from: `queue` (RabbitMQ) or `topic` (Kafka). */
+type SourceLabels = 'queue' | 'topic';
 
 /**
  * The library's metrics on one prom-client registry, created once per registry.
@@ -48,6 +50,8 @@ export class MqMetrics {
   readonly publishSeconds: Histogram<BaseLabels>;
   readonly publishErrors: Counter<BaseLabels | 'reason'>;
   readonly consume: Counter<BaseLabels | 'outcome'>;
+  readonly handlerMessages: Counter<BaseLabels | SourceLabels | 'outcome'>;
+  readonly handlerSeconds: Histogram<BaseLabels | SourceLabels>;
 
   private readonly sources = new Set<PoolStatsSource>();
 
@@ -151,6 +155,20 @@ export class MqMetrics {
       labelNames: [...labelNames, 'outcome'],
       registers: [],
     });
+    // One series set for both brokers: a RabbitMQ handler sets `queue`, a Kafka handler `topic`.
+    this.handlerMessages = new Counter({
+      name: MQ_METRIC.handlerMessages,
+      help: 'Messages of declarative handlers by outcome (handled, failed, retried, dead_lettered, discarded).',
+      labelNames: [...labelNames, 'queue', 'topic', 'outcome'],
+      registers: [],
+    });
+    this.handlerSeconds = new Histogram({
+      name: MQ_METRIC.handlerSeconds,
+      help: 'Duration of one declarative handler call, in seconds.',
+      labelNames: [...labelNames, 'queue', 'topic'],
+      buckets: HANDLER_BUCKETS,
+      registers: [],
+    });
   }
 
   /** Starts sampling `source` in the gauges; the returned function stops it. */
@@ -174,6 +192,8 @@ export class MqMetrics {
       this.publishSeconds,
       this.publishErrors,
       this.consume,
+      this.handlerMessages,
+      this.handlerSeconds,
     ] as Array<Gauge<string> | Counter<string> | Histogram<string>>;
   }
 }

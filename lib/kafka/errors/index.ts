@@ -1,7 +1,9 @@
 export { BrokerUnreachableError } from './broker-unreachable.error.js';
 export { ConsumerFailedError } from './consumer-failed.error.js';
 export { ConsumerJoinTimeoutError } from './consumer-join-timeout.error.js';
+export { DeadLetterFailedError } from './dead-letter-failed.error.js';
 export { ProducerFencedError } from './producer-fenced.error.js';
+export { RetryInterruptedError } from './retry-interrupted.error.js';
 export { SendFailedError } from './send-failed.error.js';
 export { SendTimeoutError } from './send-timeout.error.js';
 export { TransactionEndedError } from './transaction-ended.error.js';

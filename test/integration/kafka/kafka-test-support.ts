@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import kafkajs from 'kafkajs';
 import type { MqLogger } from '../../../lib/core/logger.js';
+import type { KafkaConsumerHandle, KafkaPool } from '../../../lib/kafka/index.js';
 import { kafkaBrokers } from '../../support/broker-env.js';
 
 /** Raw kafkajs client for test set-up (topics, independent verification consumers). */
@@ -32,6 +33,33 @@ export async function createTopics(
   };
 }
 
+/** The consumer groups and handles a spec file starts, ended together in its `afterAll`. */
+export function groupTracker(): {
+  id(prefix: string): string;
+  keep(handle: KafkaConsumerHandle): KafkaConsumerHandle;
+  /** Stops the kept handles, closes `pool`, then deletes the groups. */
+  end(pool: KafkaPool | undefined): Promise<void>;
+} {
+  const ids: string[] = [];
+  const handles: KafkaConsumerHandle[] = [];
+  return {
+    id(prefix) {
+      const id = uniqueName(prefix);
+      ids.push(id);
+      return id;
+    },
+    keep(handle) {
+      handles.push(handle);
+      return handle;
+    },
+    async end(pool) {
+      await Promise.all(handles.map((h) => h.stop()));
+      await pool?.close();
+      await deleteGroups(ids);
+    },
+  };
+}
+
 /** Deletes consumer groups left by a test. */
 export async function deleteGroups(
   groupIds: string[],
@@ -46,30 +74,59 @@ export async function deleteGroups(
   }
 }
 
+/** A record as a test reads it back: key, value and headers as text. */
+export interface ReadRecord {
+  key: string | null;
+  value: string;
+  headers: Record<string, string>;
+  partition: number;
+  offset: string;
+}
+
 /**
  * Reads a topic from the beginning with an independent raw consumer until `until` holds or
  * `idleMs` passes with nothing new, and returns the values.
  */
-export async function readAll(
+export async function readAll(topic: string, opts: ReadOptions<string> = {}): Promise<string[]> {
+  const records = await readRecords(topic, {
+    ...opts,
+    until: opts.until ? (rs) => opts.until!(rs.map((r) => r.value)) : undefined,
+  });
+  return records.map((r) => r.value);
+}
+
+export interface ReadOptions<T> {
+  readUncommitted?: boolean;
+  until?: (read: T[]) => boolean;
+  timeoutMs?: number;
+  idleMs?: number;
+}
+
+/** `readAll`, with each record's key, headers and position. */
+export async function readRecords(
   topic: string,
-  opts: {
-    readUncommitted?: boolean;
-    until?: (values: string[]) => boolean;
-    timeoutMs?: number;
-    idleMs?: number;
-  } = {},
-): Promise<string[]> {
+  opts: ReadOptions<ReadRecord> = {},
+): Promise<ReadRecord[]> {
   const consumer = rawKafka().consumer({
     groupId: uniqueName('reader'),
     readUncommitted: opts.readUncommitted ?? false,
   });
-  const values: string[] = [];
+  const records: ReadRecord[] = [];
   let lastAt = Date.now();
   await consumer.connect();
   await consumer.subscribe({ topics: [topic], fromBeginning: true });
   await consumer.run({
-    eachMessage: async ({ message }) => {
-      values.push(message.value?.toString() ?? '');
+    eachMessage: async ({ partition, message }) => {
+      const headers: Record<string, string> = {};
+      for (const [name, value] of Object.entries(message.headers ?? {}))
+        if (value !== undefined) headers[name] = value.toString();
+      records.push({
+        key: message.key?.toString() ?? null,
+        value: message.value?.toString() ?? '',
+        headers,
+        partition,
+        offset: message.offset,
+      });
       lastAt = Date.now();
     },
   });
@@ -77,12 +134,12 @@ export async function readAll(
   const timeoutMs = opts.timeoutMs ?? 20_000;
   const idleMs = opts.idleMs ?? 3_000;
   while (Date.now() - start < timeoutMs) {
-    if (opts.until?.(values) && Date.now() - lastAt > 300) break;
-    if (!opts.until && values.length > 0 && Date.now() - lastAt > idleMs) break;
+    if (opts.until?.(records) && Date.now() - lastAt > 300) break;
+    if (!opts.until && records.length > 0 && Date.now() - lastAt > idleMs) break;
     await sleep(100);
   }
   await consumer.disconnect();
-  return values;
+  return records;
 }
 
 export function sleep(ms: number): Promise<void> {

@@ -37,6 +37,12 @@ class ThrowingRecorder implements KafkaMetricsRecorder {
   reconnected(): void {
     this.fail('reconnected');
   }
+  handlerRan(): void {
+    this.fail('handlerRan');
+  }
+  handlerOutcome(): void {
+    this.fail('handlerOutcome');
+  }
 }
 
 function errorLog(): MqLogger & { errors: { message: string; error: unknown }[] } {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { MqLogger } from '../../../lib/core/logger.js';
+import { DeadLetterFailedError, RetryInterruptedError } from '../../../lib/kafka/index.js';
 import { kafkajsLogCreator, makeScrubber } from '../../../lib/kafka/kafkajs-log-bridge.js';
 
 function recordingLogger(): MqLogger & {
@@ -86,6 +87,23 @@ describe('kafkajs log bridge', () => {
     error('Connection', { broker: 'b:1' });
     error('BrokerPool', { retryCount: 3, retryTime: 400 });
     error('Producer', {});
+    expect(logger.lines.map((l) => l.level)).toEqual(['debug', 'debug', 'error']);
+  });
+
+  it("logs kafkajs's eachMessage error line at debug for what subscribe() throws on purpose and reports itself", () => {
+    const logger = recordingLogger();
+    const log = kafkajsLogCreator(logger, [])(5);
+    const source = { topic: 't', partition: 0, offset: '1' };
+    const eachMessageError = (error: unknown) =>
+      log({
+        namespace: 'Runner',
+        level: 1,
+        label: 'ERROR',
+        log: { timestamp: 't', message: 'Error when calling eachMessage', error },
+      });
+    eachMessageError(new RetryInterruptedError(source, 2));
+    eachMessageError(new DeadLetterFailedError('t.dlq', source, true, 'missing'));
+    eachMessageError(new Error('a plain consume() handler failed'));
     expect(logger.lines.map((l) => l.level)).toEqual(['debug', 'debug', 'error']);
   });
 

@@ -98,6 +98,9 @@ describe('Prometheus metrics', () => {
     kafka.sendFailed('timeout', 1);
     kafka.consumed('group-1', 'success');
     kafka.reconnected('producer');
+    kafka.handlerRan('orders-topic', 0.02);
+    kafka.handlerOutcome('orders-topic', 'failed');
+    kafka.handlerOutcome('orders-topic', 'dead_lettered');
     const text = await registry.metrics();
     expect(text).toContain('mq_pool_acquire_seconds_count{pool="orders",broker="rabbitmq"} 1');
     expect(text).toContain(
@@ -119,6 +122,15 @@ describe('Prometheus metrics', () => {
     );
     expect(text).toContain('mq_consume_total{pool="orders",broker="kafka",outcome="success"} 1');
     expect(text).toContain('mq_pool_reconnects_total{pool="orders",broker="kafka"} 1');
+    expect(text).toContain(
+      'mq_handler_seconds_count{pool="orders",broker="kafka",topic="orders-topic"} 1',
+    );
+    expect(text).toContain(
+      'mq_handler_messages_total{pool="orders",broker="kafka",topic="orders-topic",outcome="failed"} 1',
+    );
+    expect(text).toContain(
+      'mq_handler_messages_total{pool="orders",broker="kafka",topic="orders-topic",outcome="dead_lettered"} 1',
+    );
     expect(text).not.toMatch(/group-1/);
   });
 });
