@@ -1,6 +1,7 @@
 /**
  * The metrics of DESIGN §3 (plus `mq_pool_channels_max`, the bound saturation is read against), in one place. Every series carries `pool` (registration name) and
- * `broker` (`rabbitmq` | `kafka`); a few add one bounded label (`state`, `reason`, `outcome`).
+ * `broker` (`rabbitmq` | `kafka`); a few add one bounded label (`state`, `reason`, `outcome`; the handler metrics `queue`, whose
+ * values come from the code's handler declarations, not from messages).
  * Never message data, never hosts or credentials.
  */
 export const MQ_METRIC = Object.freeze({
@@ -15,6 +16,11 @@ export const MQ_METRIC = Object.freeze({
   publishSeconds: 'mq_publish_seconds',
   publishErrors: 'mq_publish_errors_total',
   consume: 'mq_consume_total',
+  handlerHandled: 'mq_handler_handled_total',
+  handlerFailed: 'mq_handler_failed_total',
+  handlerRetried: 'mq_handler_retried_total',
+  handlerDeadLettered: 'mq_handler_dead_lettered_total',
+  handlerSeconds: 'mq_handler_seconds',
 });
 
 export type MqMetricName = (typeof MQ_METRIC)[keyof typeof MQ_METRIC];
@@ -22,6 +28,10 @@ export type MqMetricName = (typeof MQ_METRIC)[keyof typeof MQ_METRIC];
 // Acquire is sub-millisecond when a channel is idle and up to acquireTimeoutMs (5 s) when saturated.
 export const ACQUIRE_BUCKETS = [
   0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
+];
+// A declarative handler runs from microseconds (an ack-only handler) to seconds (a slow downstream call).
+export const HANDLER_BUCKETS = [
+  0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30,
 ];
 // A confirmed publish is ~0.1-10 ms on a healthy broker; the tail reaches the confirm deadline (10 s).
 export const PUBLISH_BUCKETS = [

@@ -1,7 +1,7 @@
 import { Counter, Gauge, Histogram, type Registry, type RegistryContentType } from 'prom-client';
 import { InvalidPoolOptionsError } from '../core/errors/invalid-pool-options.error.js';
 import type { PoolKind } from '../nest/mq-pool.constants.js';
-import { ACQUIRE_BUCKETS, MQ_METRIC, PUBLISH_BUCKETS } from './metric-names.js';
+import { ACQUIRE_BUCKETS, HANDLER_BUCKETS, MQ_METRIC, PUBLISH_BUCKETS } from './metric-names.js';
 
 export type MetricsRegistry = Registry<RegistryContentType>;
 
@@ -48,6 +48,11 @@ export class MqMetrics {
   readonly publishSeconds: Histogram<BaseLabels>;
   readonly publishErrors: Counter<BaseLabels | 'reason'>;
   readonly consume: Counter<BaseLabels | 'outcome'>;
+  readonly handlerHandled: Counter<BaseLabels | 'queue'>;
+  readonly handlerFailed: Counter<BaseLabels | 'queue'>;
+  readonly handlerRetried: Counter<BaseLabels | 'queue'>;
+  readonly handlerDeadLettered: Counter<BaseLabels | 'queue'>;
+  readonly handlerSeconds: Histogram<BaseLabels | 'queue'>;
 
   private readonly sources = new Set<PoolStatsSource>();
 
@@ -151,6 +156,32 @@ export class MqMetrics {
       labelNames: [...labelNames, 'outcome'],
       registers: [],
     });
+    const handlerLabels = [...labelNames, 'queue'] as const;
+    const handlerCounter = (name: string, help: string): Counter<BaseLabels | 'queue'> =>
+      new Counter({ name, help, labelNames: handlerLabels, registers: [] });
+    this.handlerHandled = handlerCounter(
+      MQ_METRIC.handlerHandled,
+      'Messages a declarative handler handled (resolved), by handler queue.',
+    );
+    this.handlerFailed = handlerCounter(
+      MQ_METRIC.handlerFailed,
+      'Declarative handler runs that threw or met an undecodable payload, by handler queue.',
+    );
+    this.handlerRetried = handlerCounter(
+      MQ_METRIC.handlerRetried,
+      'Failed messages sent to a delay queue for another attempt, by handler queue.',
+    );
+    this.handlerDeadLettered = handlerCounter(
+      MQ_METRIC.handlerDeadLettered,
+      'Failed messages given up on (sent to the dead-letter target, or dropped with deadLetter: false), by handler queue.',
+    );
+    this.handlerSeconds = new Histogram({
+      name: MQ_METRIC.handlerSeconds,
+      help: 'Duration of declarative handler runs, in seconds, by handler queue.',
+      labelNames: handlerLabels,
+      buckets: HANDLER_BUCKETS,
+      registers: [],
+    });
   }
 
   /** Starts sampling `source` in the gauges; the returned function stops it. */
@@ -174,6 +205,11 @@ export class MqMetrics {
       this.publishSeconds,
       this.publishErrors,
       this.consume,
+      this.handlerHandled,
+      this.handlerFailed,
+      this.handlerRetried,
+      this.handlerDeadLettered,
+      this.handlerSeconds,
     ] as Array<Gauge<string> | Counter<string> | Histogram<string>>;
   }
 }
