@@ -121,4 +121,21 @@ describe('Prometheus metrics', () => {
     expect(text).toContain('mq_pool_reconnects_total{pool="orders",broker="kafka"} 1');
     expect(text).not.toMatch(/group-1/);
   });
+
+  it('declarative handler metrics of RabbitMQ carry the handler queue', async () => {
+    const registry = new Registry();
+    const rabbit = new PrometheusRabbitMqMetricsRecorder(getMqMetrics(registry), 'orders');
+    rabbit.handled('orders.created', 0.003);
+    rabbit.handlerFailed('orders.created', 0.2);
+    rabbit.handlerFailed('orders.created', 0.2);
+    rabbit.retried('orders.created');
+    rabbit.deadLettered('orders.created');
+    const text = await registry.metrics();
+    const labels = '{pool="orders",broker="rabbitmq",queue="orders.created"}';
+    expect(text).toContain(`mq_handler_handled_total${labels} 1`);
+    expect(text).toContain(`mq_handler_failed_total${labels} 2`);
+    expect(text).toContain(`mq_handler_retried_total${labels} 1`);
+    expect(text).toContain(`mq_handler_dead_lettered_total${labels} 1`);
+    expect(text).toContain(`mq_handler_seconds_count${labels} 3`);
+  });
 });
