@@ -315,6 +315,7 @@ export class RabbitMqPool implements Pick<RabbitMessaging, 'subscribe'> {
       serializer: this.options.serializer,
       publish: (exchange, routingKey, content, publishOptions) =>
         this.lane.publish(exchange, routingKey, content, publishOptions),
+      requeueDelayMs: this.options.reconnect.maxDelayMs,
       metrics: this.metrics,
       clock: this.clock,
       logger: this.logger,

@@ -5,7 +5,7 @@ import { PayloadDeserializationError } from '../core/errors/payload-deserializat
 import { retryDelayMs } from '../core/handler-retry-policy.js';
 import type { MqLogger } from '../core/logger.js';
 import type { MessageSerializer } from '../core/message-serializer.js';
-import { errorMessage } from '../core/with-deadline.js';
+import { errorMessage, sleep } from '../core/with-deadline.js';
 import { activeTracer, recordFailure, recordingActiveSpan } from '../telemetry/index.js';
 import type { ConsumeHandler } from './consumer-options.js';
 import type { RabbitMqMetricsRecorder } from './rabbitmq-metrics.js';
@@ -24,6 +24,12 @@ export interface SubscriptionHandlerDeps {
     content: Buffer,
     options: Republish['options'],
   ): Promise<void>;
+  /**
+   * Pause before a message whose copy could not be published goes back to the queue: a target that
+   * cannot take copies (a dead-letter exchange that routes nowhere, a broker alarm) must not turn
+   * the message into a hot redelivery loop.
+   */
+  requeueDelayMs: number;
   metrics: RabbitMqMetricsRecorder;
   clock: Clock;
   logger: MqLogger;
@@ -117,8 +123,10 @@ export function subscriptionHandler<T>(
         queue,
         exchange: copy.exchange,
         routingKey: copy.routingKey,
+        requeueInMs: deps.requeueDelayMs,
         error: errorMessage(error),
       });
+      await sleep(deps.requeueDelayMs, clock);
       throw error;
     }
   }

@@ -239,6 +239,64 @@ describe('RabbitMqPool.subscribe retries and dead letters (real broker)', () => 
     await sub.cancel();
   });
 
+  it('a dead letter the broker cannot route is requeued (not lost, not looping hot) until it can be', async () => {
+    const q = handlerQueue();
+    const dlx = uniqueName('it-sub-unroutable');
+    const dlxQueue = uniqueName('it-sub-unroutable-q');
+    entities.exchange(dlx);
+    entities.queue(dlxQueue);
+    await entities.withChannel((ch) => ch.assertExchange(dlx, 'direct', { durable: false }));
+    const slow = new RabbitMqPool(
+      {
+        url: amqpUrl(),
+        connectionName: uniqueName('it-sub-requeue'),
+        reconnect: { initialDelayMs: 50, maxDelayMs: 300 },
+      },
+      { name: 'subscribe-requeue', logger: testLogger() },
+    );
+    try {
+      let calls = 0;
+      await slow.subscribe(
+        { queue: q, deadLetter: { exchange: dlx, routingKey: 'dead' } },
+        async () => {
+          calls++;
+          throw new NonRetriableError('cannot handle');
+        },
+      );
+      await slow.sendToQueue(q, { id: 8 });
+      await sleep(1_000);
+      // Requeued after each failed copy, paced by reconnect.maxDelayMs (300 ms): a few runs, not thousands.
+      expect(calls).toBeGreaterThanOrEqual(2);
+      expect(calls).toBeLessThanOrEqual(5);
+      // Once the dead-letter exchange routes somewhere, the message lands there.
+      await entities.withChannel(async (ch) => {
+        await ch.assertQueue(dlxQueue, { durable: false });
+        await ch.bindQueue(dlxQueue, dlx, 'dead');
+      });
+      const dead = await entities.take(dlxQueue);
+      expect(dead?.properties.headers).toMatchObject({ 'x-mq-error': 'cannot handle' });
+      expect(await eventually(async () => (await queueDepth(entities.admin, q)) === 0, 2_000)).toBe(
+        true,
+      );
+    } finally {
+      await slow.close();
+    }
+  });
+
+  it('a handler queue that exists with other properties rejects subscribe() with TopologyMismatchError', async () => {
+    const q = handlerQueue();
+    await entities.withChannel((ch) => ch.assertQueue(q, { durable: true }));
+    const consumersBefore = pool.stats().consumers.total;
+    await expect(
+      pool.subscribe({ queue: q, queueOptions: { type: 'quorum' } }, async () => undefined),
+    ).rejects.toMatchObject({
+      code: 'MQ_TOPOLOGY_MISMATCH',
+      entity: { kind: 'queue', name: q },
+      argument: 'x-queue-type',
+    });
+    expect(pool.stats().consumers.total).toBe(consumersBefore);
+  });
+
   it('a quorum handler queue gets a quorum dead-letter queue', async () => {
     const q = handlerQueue();
     const sub = await pool.subscribe({ queue: q, queueOptions: { type: 'quorum' } }, async () => {
