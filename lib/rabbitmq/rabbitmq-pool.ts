@@ -400,10 +400,10 @@ export class RabbitMqPool implements Pick<RabbitMessaging, 'subscribe'> {
     if (stats.closed) return down('pool is closed');
     if (stats.draining) return down('pool is draining');
     if (this.state === 'new') return down('pool not started');
+    if (stats.connections === 0) return down('no publisher connection to the broker');
     if (this.topology.lastError !== undefined) {
       return down(`topology not declared: ${errorMessage(this.topology.lastError)}`);
     }
-    if (stats.connections === 0) return down('no publisher connection to the broker');
     if (
       stats.blocked >= stats.connections &&
       this.connections.publishers.every((s) => !s.isUp || s.blocked)
