@@ -1,7 +1,7 @@
 import type { MessageSerializer } from '../core/message-serializer.js';
 import type { LeakSiteCapture } from '../core/pool-options.js';
 import type { RabbitTopology } from './topology-options.js';
-import type { ResolvedRabbitTopology } from './topology.validator.js';
+import type { ResolvedRabbitTopology } from './topology-options.validator.js';
 
 /** What a user may pass as `rabbitmq: {...}`. Every key is optional except `url`; defaults below. */
 export interface RabbitMqPoolOptions {

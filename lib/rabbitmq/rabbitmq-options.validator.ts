@@ -10,7 +10,7 @@ import {
 } from '../core/option-checks.js';
 import { redactUrl } from '../core/redact-url.js';
 import { DEFAULT_RABBITMQ_OPTIONS, type ResolvedRabbitMqOptions } from './rabbitmq-options.js';
-import { validateTopology } from './topology.validator.js';
+import { validateTopology } from './topology-options.validator.js';
 
 const PREFIX = 'rabbitmq';
 

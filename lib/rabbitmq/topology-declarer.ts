@@ -5,7 +5,7 @@ import { withDeadline } from '../core/with-deadline.js';
 import type { PoolChannelLease } from './channel-lease.js';
 import { ConnectionUnavailableError } from './errors/connection-unavailable.error.js';
 import { topologyMismatchFrom } from './topology-mismatch.js';
-import type { ResolvedRabbitTopology } from './topology.validator.js';
+import type { ResolvedRabbitTopology } from './topology-options.validator.js';
 
 export interface TopologyDeclarerDeps {
   /** A lease on a pool channel (publisher connection). */

@@ -4,7 +4,7 @@ import { NOOP_LOGGER } from '../../../lib/core/logger.js';
 import type { PoolChannelLease } from '../../../lib/rabbitmq/channel-lease.js';
 import { TopologyMismatchError } from '../../../lib/rabbitmq/errors/topology-mismatch.error.js';
 import { TopologyDeclarer } from '../../../lib/rabbitmq/topology-declarer.js';
-import { validateTopology } from '../../../lib/rabbitmq/topology.validator.js';
+import { validateTopology } from '../../../lib/rabbitmq/topology-options.validator.js';
 
 /** A lease over a fake channel that records declarations and can refuse a queue with 406. */
 function rig(refuseQueue?: string) {
