@@ -13,6 +13,7 @@ export class PrometheusRabbitMqMetricsRecorder implements RabbitMqMetricsRecorde
   private readonly publishSecondsChild;
   private readonly publishErrors;
   private readonly consume;
+  private readonly handler;
 
   constructor(metrics: MqMetrics, pool: string) {
     const base = { pool, broker: 'rabbitmq' };
@@ -24,6 +25,19 @@ export class PrometheusRabbitMqMetricsRecorder implements RabbitMqMetricsRecorde
       metrics.publishErrors.labels({ ...base, reason }),
     );
     this.consume = labelCache((outcome: string) => metrics.consume.labels({ ...base, outcome }));
+    // Per handler queue: the label children of the handler series, resolved once per queue.
+    this.handler = labelCache((queue: string) => {
+      const labels = { ...base, queue };
+      const outcome = (name: string) => metrics.handlerMessages.labels({ ...labels, outcome: name });
+      return {
+        handled: outcome('handled'),
+        failed: outcome('failed'),
+        retried: outcome('retried'),
+        deadLettered: outcome('dead_lettered'),
+        discarded: outcome('discarded'),
+        seconds: metrics.handlerSeconds.labels(labels),
+      };
+    });
   }
 
   reconnect(_role: ConnectionRole, outcome: 'success' | 'failure'): void {
@@ -46,5 +60,29 @@ export class PrometheusRabbitMqMetricsRecorder implements RabbitMqMetricsRecorde
   staleDelivery(): void {
     // An ack/nack the broker never got: the message is redelivered, so it is its own outcome.
     this.consume('stale_ack').inc();
+  }
+
+  handled(queue: string, seconds: number): void {
+    const h = this.handler(queue);
+    h.handled.inc();
+    h.seconds.observe(seconds);
+  }
+
+  handlerFailed(queue: string, seconds: number): void {
+    const h = this.handler(queue);
+    h.failed.inc();
+    h.seconds.observe(seconds);
+  }
+
+  retried(queue: string): void {
+    this.handler(queue).retried.inc();
+  }
+
+  deadLettered(queue: string): void {
+    this.handler(queue).deadLettered.inc();
+  }
+
+  discarded(queue: string): void {
+    this.handler(queue).discarded.inc();
   }
 }

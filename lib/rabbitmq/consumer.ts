@@ -28,6 +28,12 @@ export interface ConsumerDeps {
   onStaleDelivery(error: StaleDeliveryError): void;
   /** Called once when the consumer is cancelled for good. */
   onGone(consumer: Consumer): void;
+  /**
+   * Runs on the new channel before every (re-)attach, before prefetch and subscribe: what a
+   * declarative handler needs to exist first (topology, its queues). Its error fails this attach
+   * as is (the first one rejects `start()`; later ones retry with backoff).
+   */
+  beforeAttach?(channel: Channel): Promise<void>;
 }
 
 /** One subscription on one channel. Deliveries carry it, so their ack goes where they came from or nowhere. */
@@ -260,6 +266,15 @@ export class Consumer implements ConsumerHandle {
         error: errorMessage(error),
       });
     });
+    if (this.deps.beforeAttach !== undefined) {
+      try {
+        await this.deps.beforeAttach(ch);
+      } catch (error) {
+        b.alive = false;
+        ch.close().catch(() => undefined);
+        throw error;
+      }
+    }
     try {
       await ch.prefetch(this.prefetch);
       const { consumerTag } = await ch.consume(this.queue, (msg) => this.deliver(b, msg), {

@@ -29,6 +29,19 @@ export interface RabbitMqMetricsRecorder {
   consumed(outcome: ConsumeOutcome, seconds: number): void;
   /** An ack/nack dropped because the delivery's channel died (see StaleDeliveryError). */
   staleDelivery(): void;
+  /**
+   * Declarative handlers (`subscribe()`), per handler queue — names from code, so the label stays
+   * bounded. A handler that resolved; `seconds` = its duration.
+   */
+  handled(queue: string, seconds: number): void;
+  /** A handler that threw (or whose payload could not be decoded); `seconds` = its duration. */
+  handlerFailed(queue: string, seconds: number): void;
+  /** A failed message sent to its delay queue for another attempt. */
+  retried(queue: string): void;
+  /** A failed message given up on and sent to its dead-letter target. */
+  deadLettered(queue: string): void;
+  /** A failed message given up on and dropped (`deadLetter: false`). */
+  discarded(queue: string): void;
 }
 
 const noop = (): void => undefined;
@@ -39,4 +52,9 @@ export const NOOP_RABBITMQ_METRICS: RabbitMqMetricsRecorder = Object.freeze({
   publishError: noop,
   consumed: noop,
   staleDelivery: noop,
+  handled: noop,
+  handlerFailed: noop,
+  retried: noop,
+  deadLettered: noop,
+  discarded: noop,
 });

@@ -1,5 +1,7 @@
 import type { MessageSerializer } from '../core/message-serializer.js';
 import type { LeakSiteCapture } from '../core/pool-options.js';
+import type { RabbitTopology } from './topology-options.js';
+import type { ResolvedRabbitTopology } from './topology-options.validator.js';
 
 /** What a user may pass as `rabbitmq: {...}`. Every key is optional except `url`; defaults below. */
 export interface RabbitMqPoolOptions {
@@ -56,6 +58,11 @@ export interface RabbitMqPoolOptions {
   coalesceWrites?: boolean;
   /** Payloads of declarative handlers and RPC: JSON_SERIALIZER by default. */
   serializer?: MessageSerializer;
+  /**
+   * Exchanges, queues and bindings declared by `start()` before it resolves (a conflict with the
+   * broker fails it with TopologyMismatchError) and again after every reconnect, before handlers re-attach.
+   */
+  topology?: RabbitTopology;
 }
 
 /** Options after defaults and validation. */
@@ -81,6 +88,7 @@ export interface ResolvedRabbitMqOptions {
   socketOptions: Readonly<Record<string, unknown>>;
   coalesceWrites: boolean;
   serializer: MessageSerializer;
+  topology: ResolvedRabbitTopology;
 }
 
 /**
@@ -93,7 +101,7 @@ export interface ResolvedRabbitMqOptions {
  *   ceiling; raise it for many queues on a many-core broker (un-awaited publishes may then be reordered).
  */
 export const DEFAULT_RABBITMQ_OPTIONS: Readonly<
-  Omit<ResolvedRabbitMqOptions, 'urls' | 'connectionName' | 'serializer'>
+  Omit<ResolvedRabbitMqOptions, 'urls' | 'connectionName' | 'serializer' | 'topology'>
 > = Object.freeze({
   connections: 1,
   consumerConnections: 1,

@@ -10,6 +10,7 @@ import {
 } from '../core/option-checks.js';
 import { redactUrl } from '../core/redact-url.js';
 import { DEFAULT_RABBITMQ_OPTIONS, type ResolvedRabbitMqOptions } from './rabbitmq-options.js';
+import { validateTopology } from './topology-options.validator.js';
 
 const PREFIX = 'rabbitmq';
 
@@ -35,6 +36,7 @@ const KNOWN_KEYS = [
   'socketOptions',
   'coalesceWrites',
   'serializer',
+  'topology',
 ];
 const RECONNECT_KEYS = ['initialDelayMs', 'maxDelayMs'];
 
@@ -152,6 +154,7 @@ export function validateRabbitMqOptions(
     socketOptions: Object.freeze({ ...socketOptions }),
     coalesceWrites,
     serializer: checkSerializer(o, PREFIX),
+    topology: validateTopology(o['topology'], `${PREFIX}.topology`),
   };
 }
 

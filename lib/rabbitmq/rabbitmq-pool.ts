@@ -31,12 +31,24 @@ import type {
   RabbitMqPoolStats,
 } from './rabbitmq-pool-stats.js';
 import { TypedEmitter } from '../core/typed-emitter.js';
-import { withDeadline } from '../core/with-deadline.js';
+import { errorMessage, withDeadline } from '../core/with-deadline.js';
 import { withTraceContext } from '../telemetry/index.js';
 import { invalidDurationArgument } from '../core/duration-argument.js';
 import { describeConnectFailure } from '../core/connect-failure.js';
 import { keepAliveUntilSettled } from '../core/keep-process-alive.js';
 import { redactUrl } from '../core/redact-url.js';
+import { InvalidPoolOptionsError } from '../core/errors/invalid-pool-options.error.js';
+import type { Channel } from 'amqplib';
+import { declareSubscriptionQueues } from './subscription-queues.js';
+import type {
+  RabbitHandler,
+  RabbitMessaging,
+  RabbitSubscribeOptions,
+  RabbitSubscription,
+} from './subscribe-options.js';
+import { validateSubscribeOptions } from './subscribe-options.validator.js';
+import { subscriptionHandler } from './subscription-handler.js';
+import { TopologyDeclarer } from './topology-declarer.js';
 
 export interface RabbitMqPoolDeps {
   /** Pool name for logs, errors and metrics labels. Default "default". */
@@ -73,7 +85,7 @@ export interface RabbitMqPoolEvents {
  * (leases), PublisherLane (publish/sendToQueue), Consumer (one per consume()), ChannelScope in an
  * AsyncLocalStorage (re-entrant withChannel). This class only wires them and orders the drain.
  */
-export class RabbitMqPool {
+export class RabbitMqPool implements Pick<RabbitMessaging, 'subscribe'> {
   readonly name: string;
   readonly options: ResolvedRabbitMqOptions;
   private readonly clock: Clock;
@@ -85,6 +97,7 @@ export class RabbitMqPool {
   private readonly pool: Pool<PooledChannel>;
   private readonly lane: PublisherLane;
   private readonly consumers = new Set<Consumer>();
+  private readonly topology: TopologyDeclarer;
   /**
    * @internal How this pool's channels are leased, and the key of its channel scopes: the Nest
    * glue (`@WithChannel()`, `ChannelInterceptor`) enters scopes over it without going through
@@ -173,6 +186,13 @@ export class RabbitMqPool {
       logger: this.logger,
       metrics: this.metrics,
     });
+    this.topology = new TopologyDeclarer(o.topology, {
+      acquire: () => this.leases.acquire(),
+      timeoutMs: o.connectTimeoutMs,
+      clock: this.clock,
+      logger: this.logger,
+    });
+    this.watchTopology();
   }
 
   /**
@@ -182,11 +202,13 @@ export class RabbitMqPool {
    * `ConnectionUnavailableError` (cause: the connect error) if none is up within `connectTimeoutMs`.
    * The reconnect loop keeps running either way (until `close()`), so a caller may ignore the
    * rejection and let the pool recover by itself. The process is held open until this settles.
+   * Then declares `rabbitmq.topology` on a leased channel (a conflict with what the broker has
+   * rejects with TopologyMismatchError).
    * Idempotent; other methods start the pool on first use too.
    */
   start(): Promise<void> {
     this.ensureStarted();
-    return keepAliveUntilSettled(this.firstConnection());
+    return keepAliveUntilSettled(this.firstConnection().then(() => this.topology.ready()));
   }
 
   private async firstConnection(): Promise<void> {
@@ -252,11 +274,60 @@ export class RabbitMqPool {
   // ---------------------------------------------------------------- consuming
 
   /** Subscribes `handler` to `queue` on a dedicated consumer channel; see Consumer. */
-  async consume(
+  consume(
     queue: string,
     handler: ConsumeHandler,
     options: ConsumeOptions = {},
   ): Promise<ConsumerHandle> {
+    return this.startConsumer(queue, handler, options, undefined);
+  }
+
+  /**
+   * A declarative handler on `options.queue` (DESIGN §6), built on a Consumer: the queue, its delay
+   * queues and its dead-letter queue are declared before every (re-)attach, after the topology;
+   * `handler` gets the decoded payload; resolve → ack, throw → retry through a delay queue, then
+   * the dead-letter target (see subscription-handler.ts). Drained with the pool's consumers.
+   */
+  async subscribe<T = unknown>(
+    options: RabbitSubscribeOptions,
+    handler: RabbitHandler<T>,
+  ): Promise<RabbitSubscription> {
+    const spec = validateSubscribeOptions(options);
+    if (typeof handler !== 'function') {
+      throw new InvalidPoolOptionsError(
+        `subscribe(${spec.queue})`,
+        'has no handler function',
+        'pass an async (payload, message) => void handler',
+      );
+    }
+    const run = subscriptionHandler(spec, handler, {
+      serializer: this.options.serializer,
+      publish: (exchange, routingKey, content, publishOptions) =>
+        this.lane.publish(exchange, routingKey, content, publishOptions),
+      requeueDelayMs: this.options.reconnect.maxDelayMs,
+      metrics: this.metrics,
+      clock: this.clock,
+      logger: this.logger,
+    });
+    return this.startConsumer(
+      spec.queue,
+      run,
+      // Handler failures never reach the Consumer (they are retried or dead-lettered and acked);
+      // what does is a failed republish, whose message must go back to the queue, not be dropped.
+      { ...(spec.prefetch === undefined ? {} : { prefetch: spec.prefetch }), requeueOnError: true },
+      async (ch: Channel) => {
+        await this.topology.ready();
+        await declareSubscriptionQueues(ch, spec);
+      },
+    );
+  }
+
+  private async startConsumer(
+    queue: string,
+    handler: ConsumeHandler,
+    options: ConsumeOptions,
+    beforeAttach: ((ch: Channel) => Promise<void>) | undefined,
+  ): Promise<Consumer> {
     if (this.state === 'draining' || this.state === 'closed') {
       throw new PoolClosedError(`rabbitmq:${this.name}`, this.state);
     }
@@ -274,6 +345,7 @@ export class RabbitMqPool {
         this.events.emit('staleDelivery', error);
       },
       onGone: (c) => this.consumers.delete(c),
+      ...(beforeAttach === undefined ? {} : { beforeAttach }),
     });
     this.consumers.add(consumer);
     await keepAliveUntilSettled(consumer.start());
@@ -318,6 +390,9 @@ export class RabbitMqPool {
     if (stats.draining) return down('pool is draining');
     if (this.state === 'new') return down('pool not started');
     if (stats.connections === 0) return down('no publisher connection to the broker');
+    if (this.topology.lastError !== undefined) {
+      return down(`topology not declared: ${errorMessage(this.topology.lastError)}`);
+    }
     if (
       stats.blocked >= stats.connections &&
       this.connections.publishers.every((s) => !s.isUp || s.blocked)
@@ -497,6 +572,25 @@ export class RabbitMqPool {
     if (this.state !== 'new') return;
     this.state = 'running';
     this.connections.start();
+  }
+
+  /**
+   * Topology after a connection loss: declared again as soon as a publisher connection is back,
+   * and in any case before a handler re-attaches (its attach awaits `ready()`).
+   */
+  private watchTopology(): void {
+    if (this.topology.empty) return;
+    this.connections.events.on('down', () => this.topology.invalidate());
+    this.connections.events.on('up', (slot) => {
+      // The first connect is start()'s (its failure is start()'s to report).
+      if (slot.role !== 'publisher' || slot.generation <= 1 || this.state !== 'running') return;
+      this.topology.ready().catch((error: unknown) =>
+        this.logger.error('RabbitMQ topology could not be declared again after a reconnect', {
+          pool: this.name,
+          error: errorMessage(error),
+        }),
+      );
+    });
   }
 
   private forwardConnectionEvents(): void {

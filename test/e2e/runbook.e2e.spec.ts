@@ -249,6 +249,7 @@ async function problems(names: RunbookNames, evidence: Evidence): Promise<string
 // ------------------------------------------------------------------ a real app, real traffic
 
 const queue = unique('e2e-runbook');
+const handlerQueue = unique('e2e-runbook-handler');
 const topic = unique('e2e-runbook');
 const groupId = unique('e2e-runbook');
 let app: INestApplication;
@@ -297,6 +298,25 @@ beforeAll(async () => {
   await rabbit.sendToQueue(queue, 'ok');
   await rabbit.sendToQueue(queue, 'poison');
   await waitFor(() => acked >= 1 && failed >= 2, 15_000, 'ack, requeue and reject');
+  // A declarative handler: handled, failed, retried once (50 ms delay) and dead-lettered.
+  let subscribeRuns = 0;
+  const subscription = await rabbit.subscribe<{ kind: string }>(
+    { queue: handlerQueue, retry: { attempts: 2, delayMs: 50 } },
+    async ({ kind }) => {
+      subscribeRuns++;
+      if (kind === 'bad') throw new lib.NonRetriableError('bad message');
+      if (kind === 'flaky' && subscribeRuns < 4) throw new Error('flaky downstream');
+    },
+  );
+  await rabbit.sendToQueue(handlerQueue, { kind: 'ok' });
+  await rabbit.sendToQueue(handlerQueue, { kind: 'bad' });
+  await rabbit.sendToQueue(handlerQueue, { kind: 'flaky' });
+  await waitFor(
+    () => subscribeRuns >= 4,
+    15_000,
+    'a handled, a retried and a dead-lettered message',
+  );
+  await subscription.cancel();
   await rabbit.publish(unique('no-such-exchange'), 'x', 'lost').catch(() => undefined);
   await rabbit.withChannel(() => new Promise((r) => setTimeout(r, 700)));
   await waitFor(() => rabbit.stats().leaks >= 1, 5_000, 'a leak report');
@@ -343,7 +363,10 @@ beforeAll(async () => {
 afterAll(async () => {
   await app?.close();
   const raw = await rawRabbit();
-  await (await raw.model.createChannel()).deleteQueue(queue).catch(() => undefined);
+  const cleanup = await raw.model.createChannel();
+  for (const q of [queue, handlerQueue, `${handlerQueue}.retry.50`, `${handlerQueue}.dlq`]) {
+    await cleanup.deleteQueue(q).catch(() => undefined);
+  }
   await raw.close();
   const admin = new kafkajs.Kafka({
     brokers: kafkaBrokers(),

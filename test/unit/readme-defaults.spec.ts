@@ -133,7 +133,11 @@ const SECTIONS: Section[] = [
   {
     heading: '### `rabbitmq`',
     resolved: (key) => at(rabbitmq, key),
-    notLiteral: { url: 'required', serializer: 'the JSON_SERIALIZER object' },
+    notLiteral: {
+      url: 'required',
+      serializer: 'the JSON_SERIALIZER object',
+      topology: 'none: nothing declared',
+    },
     options: rabbitmq,
     aliases: { urls: 'url' },
   },

@@ -1,6 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RabbitMqPool, type StaleDeliveryError } from '../../../lib/rabbitmq/index.js';
-import type { RabbitMqMetricsRecorder } from '../../../lib/rabbitmq/rabbitmq-metrics.js';
+import {
+  NOOP_RABBITMQ_METRICS,
+  type RabbitMqMetricsRecorder,
+} from '../../../lib/rabbitmq/rabbitmq-metrics.js';
 import { amqpUrl } from '../../support/broker-env.js';
 import {
   TestQueues,
@@ -38,11 +41,8 @@ describe('RabbitMqPool recovery from broker-closed connections (real broker)', (
     const logger = testLogger();
     const counts = { reconnectOk: 0 };
     const metrics: RabbitMqMetricsRecorder = {
+      ...NOOP_RABBITMQ_METRICS,
       reconnect: (_role, outcome) => void (outcome === 'success' && counts.reconnectOk++),
-      publishSeconds: () => undefined,
-      publishError: () => undefined,
-      consumed: () => undefined,
-      staleDelivery: () => undefined,
     };
     const pool = new RabbitMqPool(
       { url: amqpUrl(), connectionName: name, connections: 2 },

@@ -133,4 +133,25 @@ describe('Prometheus metrics', () => {
     );
     expect(text).not.toMatch(/group-1/);
   });
+
+  it('declarative handler metrics of RabbitMQ carry the handler queue', async () => {
+    const registry = new Registry();
+    const rabbit = new PrometheusRabbitMqMetricsRecorder(getMqMetrics(registry), 'orders');
+    rabbit.handled('orders.created', 0.003);
+    rabbit.handlerFailed('orders.created', 0.2);
+    rabbit.handlerFailed('orders.created', 0.2);
+    rabbit.retried('orders.created');
+    rabbit.deadLettered('orders.created');
+    rabbit.discarded('orders.created');
+    const text = await registry.metrics();
+    const labels = 'pool="orders",broker="rabbitmq",queue="orders.created"';
+    const count = (outcome: string): string =>
+      `mq_handler_messages_total{${labels},outcome="${outcome}"}`;
+    expect(text).toContain(`${count('handled')} 1`);
+    expect(text).toContain(`${count('failed')} 2`);
+    expect(text).toContain(`${count('retried')} 1`);
+    expect(text).toContain(`${count('dead_lettered')} 1`);
+    expect(text).toContain(`${count('discarded')} 1`);
+    expect(text).toContain(`mq_handler_seconds_count{${labels}} 3`);
+  });
 });
