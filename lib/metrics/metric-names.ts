@@ -27,10 +27,6 @@ export type MqMetricName = (typeof MQ_METRIC)[keyof typeof MQ_METRIC];
 export const ACQUIRE_BUCKETS = [
   0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
 ];
-// A declarative handler runs from microseconds (an ack-only handler) to seconds (a slow downstream call).
-export const HANDLER_BUCKETS = [
-  0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30,
-];
 // A confirmed publish is ~0.1-10 ms on a healthy broker; the tail reaches the confirm deadline (10 s).
 export const PUBLISH_BUCKETS = [
   0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
