@@ -15,6 +15,10 @@ export const MQ_METRIC = Object.freeze({
   publishSeconds: 'mq_publish_seconds',
   publishErrors: 'mq_publish_errors_total',
   consume: 'mq_consume_total',
+  rpcRequestSeconds: 'mq_rpc_request_seconds',
+  rpcRequestErrors: 'mq_rpc_request_errors_total',
+  rpcLateReplies: 'mq_rpc_late_replies_total',
+  rpcServed: 'mq_rpc_served_total',
 });
 
 export type MqMetricName = (typeof MQ_METRIC)[keyof typeof MQ_METRIC];
@@ -26,4 +30,9 @@ export const ACQUIRE_BUCKETS = [
 // A confirmed publish is ~0.1-10 ms on a healthy broker; the tail reaches the confirm deadline (10 s).
 export const PUBLISH_BUCKETS = [
   0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
+];
+// A request/reply round trip is a publish plus the server's handling plus the reply: the tail reaches
+// the request deadline (rpc.timeoutMs, 5 s by default).
+export const RPC_BUCKETS = [
+  0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30,
 ];

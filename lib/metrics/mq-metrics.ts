@@ -1,7 +1,7 @@
 import { Counter, Gauge, Histogram, type Registry, type RegistryContentType } from 'prom-client';
 import { InvalidPoolOptionsError } from '../core/errors/invalid-pool-options.error.js';
 import type { PoolKind } from '../nest/mq-pool.constants.js';
-import { ACQUIRE_BUCKETS, MQ_METRIC, PUBLISH_BUCKETS } from './metric-names.js';
+import { ACQUIRE_BUCKETS, MQ_METRIC, PUBLISH_BUCKETS, RPC_BUCKETS } from './metric-names.js';
 
 export type MetricsRegistry = Registry<RegistryContentType>;
 
@@ -48,6 +48,10 @@ export class MqMetrics {
   readonly publishSeconds: Histogram<BaseLabels>;
   readonly publishErrors: Counter<BaseLabels | 'reason'>;
   readonly consume: Counter<BaseLabels | 'outcome'>;
+  readonly rpcRequestSeconds: Histogram<BaseLabels>;
+  readonly rpcRequestErrors: Counter<BaseLabels | 'reason'>;
+  readonly rpcLateReplies: Counter<BaseLabels>;
+  readonly rpcServed: Counter<BaseLabels | 'queue' | 'outcome'>;
 
   private readonly sources = new Set<PoolStatsSource>();
 
@@ -151,6 +155,31 @@ export class MqMetrics {
       labelNames: [...labelNames, 'outcome'],
       registers: [],
     });
+    this.rpcRequestSeconds = new Histogram({
+      name: MQ_METRIC.rpcRequestSeconds,
+      help: 'RabbitMQ request() from the call to its reply (error replies included), in seconds.',
+      labelNames,
+      buckets: RPC_BUCKETS,
+      registers: [],
+    });
+    this.rpcRequestErrors = new Counter({
+      name: MQ_METRIC.rpcRequestErrors,
+      help: 'Failed RabbitMQ request() calls by reason (timeout = no reply within the deadline, remote = an error reply).',
+      labelNames: [...labelNames, 'reason'],
+      registers: [],
+    });
+    this.rpcLateReplies = new Counter({
+      name: MQ_METRIC.rpcLateReplies,
+      help: 'RPC replies dropped because no request awaited them (after its timeout, or an unknown correlation id).',
+      labelNames,
+      registers: [],
+    });
+    this.rpcServed = new Counter({
+      name: MQ_METRIC.rpcServed,
+      help: 'Requests handled by serveRpc()/@RabbitRpc handlers, by queue and outcome (ok | error).',
+      labelNames: [...labelNames, 'queue', 'outcome'],
+      registers: [],
+    });
   }
 
   /** Starts sampling `source` in the gauges; the returned function stops it. */
@@ -174,6 +203,10 @@ export class MqMetrics {
       this.publishSeconds,
       this.publishErrors,
       this.consume,
+      this.rpcRequestSeconds,
+      this.rpcRequestErrors,
+      this.rpcLateReplies,
+      this.rpcServed,
     ] as Array<Gauge<string> | Counter<string> | Histogram<string>>;
   }
 }

@@ -3,6 +3,7 @@ import type {
   ConsumeOutcome,
   PublishErrorReason,
   RabbitMqMetricsRecorder,
+  RpcErrorReason,
 } from '../rabbitmq/rabbitmq-metrics.js';
 import { labelCache } from './label-cache.js';
 import type { MqMetrics } from './mq-metrics.js';
@@ -13,6 +14,10 @@ export class PrometheusRabbitMqMetricsRecorder implements RabbitMqMetricsRecorde
   private readonly publishSecondsChild;
   private readonly publishErrors;
   private readonly consume;
+  private readonly rpcSeconds;
+  private readonly rpcErrors;
+  private readonly lateReplies;
+  private readonly served;
 
   constructor(metrics: MqMetrics, pool: string) {
     const base = { pool, broker: 'rabbitmq' };
@@ -24,6 +29,17 @@ export class PrometheusRabbitMqMetricsRecorder implements RabbitMqMetricsRecorde
       metrics.publishErrors.labels({ ...base, reason }),
     );
     this.consume = labelCache((outcome: string) => metrics.consume.labels({ ...base, outcome }));
+    this.rpcSeconds = metrics.rpcRequestSeconds.labels(base);
+    this.rpcErrors = labelCache((reason: string) =>
+      metrics.rpcRequestErrors.labels({ ...base, reason }),
+    );
+    this.lateReplies = metrics.rpcLateReplies.labels(base);
+    // Keyed `outcome:queue`. The queues served by this process are declared in code: a bounded set.
+    this.served = labelCache((key: string) => {
+      const colon = key.indexOf(':');
+      const outcome = key.slice(0, colon);
+      return metrics.rpcServed.labels({ ...base, queue: key.slice(colon + 1), outcome });
+    });
   }
 
   reconnect(_role: ConnectionRole, outcome: 'success' | 'failure'): void {
@@ -46,5 +62,21 @@ export class PrometheusRabbitMqMetricsRecorder implements RabbitMqMetricsRecorde
   staleDelivery(): void {
     // An ack/nack the broker never got: the message is redelivered, so it is its own outcome.
     this.consume('stale_ack').inc();
+  }
+
+  rpcReplySeconds(seconds: number): void {
+    this.rpcSeconds.observe(seconds);
+  }
+
+  rpcRequestError(reason: RpcErrorReason): void {
+    this.rpcErrors(reason).inc();
+  }
+
+  rpcLateReply(): void {
+    this.lateReplies.inc();
+  }
+
+  rpcServed(queue: string, outcome: 'ok' | 'error'): void {
+    this.served(`${outcome}:${queue}`).inc();
   }
 }

@@ -28,6 +28,11 @@ export interface ConsumerDeps {
   onStaleDelivery(error: StaleDeliveryError): void;
   /** Called once when the consumer is cancelled for good. */
   onGone(consumer: Consumer): void;
+  /**
+   * Runs on every new channel before it subscribes (first attach and each re-attach), e.g. to
+   * declare the queue. Its error fails the attach as is (a TopologyMismatchError stays one).
+   */
+  prepare?(channel: Channel): Promise<void>;
 }
 
 /** One subscription on one channel. Deliveries carry it, so their ack goes where they came from or nowhere. */
@@ -260,8 +265,14 @@ export class Consumer implements ConsumerHandle {
         error: errorMessage(error),
       });
     });
+    let preparing = false;
     try {
       await ch.prefetch(this.prefetch);
+      if (this.deps.prepare !== undefined) {
+        preparing = true;
+        await this.deps.prepare(ch);
+        preparing = false;
+      }
       const { consumerTag } = await ch.consume(this.queue, (msg) => this.deliver(b, msg), {
         noAck: false,
         ...(this.options.exclusive === undefined ? {} : { exclusive: this.options.exclusive }),
@@ -272,7 +283,7 @@ export class Consumer implements ConsumerHandle {
     } catch (error) {
       b.alive = false;
       ch.close().catch(() => undefined);
-      throw b.closeReason ?? error;
+      throw preparing ? error : (b.closeReason ?? error);
     }
     if (!b.alive) throw b.closeReason ?? new Error('consumer channel closed during attach');
     // cancel() may have run while we were attaching.

@@ -19,6 +19,18 @@ export type ConsumeOutcome = 'ack' | 'requeue' | 'reject';
 
 export type ConnectionRole = 'publisher' | 'consumer';
 
+/** Why a `request()` failed: `timeout` = no reply within its deadline, `remote` = an error reply. */
+export type RpcErrorReason =
+  | 'timeout'
+  | 'remote'
+  | 'unroutable'
+  | 'rejected'
+  | 'channel_error'
+  | 'connection'
+  | 'exhausted'
+  | 'closed'
+  | 'invalid';
+
 export interface RabbitMqMetricsRecorder {
   /** One connect attempt after the first connection of a slot: `success` = connection re-established. */
   reconnect(role: ConnectionRole, outcome: 'success' | 'failure'): void;
@@ -29,6 +41,14 @@ export interface RabbitMqMetricsRecorder {
   consumed(outcome: ConsumeOutcome, seconds: number): void;
   /** An ack/nack dropped because the delivery's channel died (see StaleDeliveryError). */
   staleDelivery(): void;
+  /** A `request()` answered by its server (an error reply included): `seconds` from the call to the reply. */
+  rpcReplySeconds(seconds: number): void;
+  /** A `request()` that failed, by reason. */
+  rpcRequestError(reason: RpcErrorReason): void;
+  /** A reply no request awaits (it came after its request timed out, or carries an unknown correlation id): dropped. */
+  rpcLateReply(): void;
+  /** A request handled by `serveRpc()` on `queue`: `ok` = the handler returned, `error` = it threw (an error reply). */
+  rpcServed(queue: string, outcome: 'ok' | 'error'): void;
 }
 
 const noop = (): void => undefined;
@@ -39,4 +59,8 @@ export const NOOP_RABBITMQ_METRICS: RabbitMqMetricsRecorder = Object.freeze({
   publishError: noop,
   consumed: noop,
   staleDelivery: noop,
+  rpcReplySeconds: noop,
+  rpcRequestError: noop,
+  rpcLateReply: noop,
+  rpcServed: noop,
 });

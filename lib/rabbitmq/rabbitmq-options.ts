@@ -56,6 +56,8 @@ export interface RabbitMqPoolOptions {
   coalesceWrites?: boolean;
   /** Payloads of declarative handlers and RPC: JSON_SERIALIZER by default. */
   serializer?: MessageSerializer;
+  /** `request()` over direct reply-to: the default deadline and the bound on requests awaiting their reply. */
+  rpc?: { timeoutMs?: number; maxOutstanding?: number };
 }
 
 /** Options after defaults and validation. */
@@ -81,6 +83,7 @@ export interface ResolvedRabbitMqOptions {
   socketOptions: Readonly<Record<string, unknown>>;
   coalesceWrites: boolean;
   serializer: MessageSerializer;
+  rpc: { timeoutMs: number; maxOutstanding: number };
 }
 
 /**
@@ -113,4 +116,5 @@ export const DEFAULT_RABBITMQ_OPTIONS: Readonly<
   reconnect: Object.freeze({ initialDelayMs: 100, maxDelayMs: 1_000 }),
   socketOptions: Object.freeze({}),
   coalesceWrites: true,
+  rpc: Object.freeze({ timeoutMs: 5_000, maxOutstanding: 1_000 }),
 });

@@ -35,8 +35,10 @@ const KNOWN_KEYS = [
   'socketOptions',
   'coalesceWrites',
   'serializer',
+  'rpc',
 ];
 const RECONNECT_KEYS = ['initialDelayMs', 'maxDelayMs'];
+const RPC_KEYS = ['timeoutMs', 'maxOutstanding'];
 
 /** Validates once, at construction, with messages naming the key and the fix; returns options with defaults. */
 export function validateRabbitMqOptions(
@@ -152,6 +154,19 @@ export function validateRabbitMqOptions(
     socketOptions: Object.freeze({ ...socketOptions }),
     coalesceWrites,
     serializer: checkSerializer(o, PREFIX),
+    rpc: validateRpc(o['rpc']),
+  };
+}
+
+function validateRpc(value: unknown): ResolvedRabbitMqOptions['rpc'] {
+  const key = `${PREFIX}.rpc`;
+  const d = DEFAULT_RABBITMQ_OPTIONS.rpc;
+  if (value === undefined) return d;
+  const rpc = checkObject(value, key, '{ timeoutMs, maxOutstanding }');
+  checkKnownKeys(rpc, key, RPC_KEYS);
+  return {
+    timeoutMs: checkMs(rpc, 'timeoutMs', key, d.timeoutMs, 1, 3_600_000),
+    maxOutstanding: checkInt(rpc, 'maxOutstanding', key, d.maxOutstanding, 1, 1_000_000),
   };
 }
 

@@ -37,6 +37,17 @@ import { invalidDurationArgument } from '../core/duration-argument.js';
 import { describeConnectFailure } from '../core/connect-failure.js';
 import { keepAliveUntilSettled } from '../core/keep-process-alive.js';
 import { redactUrl } from '../core/redact-url.js';
+import { declareHandlerQueue } from './handler-queue.js';
+import { RpcClient } from './rpc-client.js';
+import { validateRpcServeOptions } from './rpc-serve-options.validator.js';
+import { rpcConsumeHandler } from './rpc-server.js';
+import type {
+  RabbitHandler,
+  RabbitRequestOptions,
+  RabbitRpcOptions,
+  RabbitSubscription,
+} from './subscribe-options.js';
+import type { Channel } from 'amqplib';
 
 export interface RabbitMqPoolDeps {
   /** Pool name for logs, errors and metrics labels. Default "default". */
@@ -84,6 +95,7 @@ export class RabbitMqPool {
   private readonly factory: ChannelFactory;
   private readonly pool: Pool<PooledChannel>;
   private readonly lane: PublisherLane;
+  private readonly rpc: RpcClient;
   private readonly consumers = new Set<Consumer>();
   /**
    * @internal How this pool's channels are leased, and the key of its channel scopes: the Nest
@@ -184,6 +196,20 @@ export class RabbitMqPool {
       random,
     });
     this.leases.lane = this.lane;
+
+    this.rpc = new RpcClient({
+      name: `rabbitmq:${this.name}`,
+      connections: this.connections,
+      serializer: o.serializer,
+      timeoutMs: o.rpc.timeoutMs,
+      maxOutstanding: o.rpc.maxOutstanding,
+      channelTimeoutMs: o.connectTimeoutMs,
+      poolStats: () => this.pool.stats(),
+      nextChange: (ms) => this.nextChange(ms),
+      clock: this.clock,
+      logger: this.logger,
+      metrics: this.metrics,
+    });
   }
 
   /**
@@ -263,11 +289,71 @@ export class RabbitMqPool {
   // ---------------------------------------------------------------- consuming
 
   /** Subscribes `handler` to `queue` on a dedicated consumer channel; see Consumer. */
-  async consume(
+  consume(
     queue: string,
     handler: ConsumeHandler,
     options: ConsumeOptions = {},
   ): Promise<ConsumerHandle> {
+    return this.startConsumer(queue, handler, options);
+  }
+
+  // ---------------------------------------------------------------------- RPC
+
+  /**
+   * Sends `payload` (encoded by the pool's serializer) to `exchange` with `routingKey` over direct
+   * reply-to and resolves with the reply's payload; see RpcClient. Errors: RpcTimeoutError (no reply
+   * within `timeoutMs`, default `rpc.timeoutMs`), RpcRemoteError (the handler threw: its message
+   * and code), UnroutableMessageError (no queue bound), PoolExhaustedError (`rpc.maxOutstanding`
+   * requests already await their reply), ConnectionUnavailableError (no connection in time, or
+   * the reply channel died before the reply), PoolClosedError (draining or closed).
+   */
+  request<R = unknown>(
+    exchange: string,
+    routingKey: string,
+    payload: unknown,
+    options?: RabbitRequestOptions,
+  ): Promise<R> {
+    this.ensureStarted();
+    return this.rpc.request<R>(exchange, routingKey, payload, options);
+  }
+
+  /**
+   * Serves requests on `options.queue` (declared, and bound when `exchange` is given, before every
+   * attach): `handler`'s return value is the reply, its thrown error's message and code reach the
+   * caller as RpcRemoteError. Re-attached after reconnects, cancelled on drain; no retries.
+   */
+  serveRpc<T = unknown, R = unknown>(
+    options: RabbitRpcOptions,
+    handler: RabbitHandler<T, R>,
+  ): Promise<RabbitSubscription> {
+    let resolved;
+    try {
+      resolved = validateRpcServeOptions(options);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    const { spec, prefetch } = resolved;
+    const serve = rpcConsumeHandler(spec.queue, handler, {
+      serializer: this.options.serializer,
+      publish: (exchange, routingKey, content, publishOptions) =>
+        this.lane.publish(exchange, routingKey, content, publishOptions),
+      logger: this.logger,
+      metrics: this.metrics,
+    });
+    return this.startConsumer(
+      spec.queue,
+      serve,
+      { ...(prefetch === undefined ? {} : { prefetch }), requeueOnError: false },
+      (channel) => declareHandlerQueue(channel, spec),
+    );
+  }
+
+  private async startConsumer(
+    queue: string,
+    handler: ConsumeHandler,
+    options: ConsumeOptions,
+    prepare?: (channel: Channel) => Promise<void>,
+  ): Promise<Consumer> {
     if (this.state === 'draining' || this.state === 'closed') {
       throw new PoolClosedError(`rabbitmq:${this.name}`, this.state);
     }
@@ -285,6 +371,7 @@ export class RabbitMqPool {
         this.events.emit('staleDelivery', error);
       },
       onGone: (c) => this.consumers.delete(c),
+      ...(prepare === undefined ? {} : { prepare }),
     });
     this.consumers.add(consumer);
     await keepAliveUntilSettled(consumer.start());
@@ -315,6 +402,7 @@ export class RabbitMqPool {
       connectAttempts: c.connectAttempts,
       staleDeliveries: this.staleDeliveries,
       leaks: p.leaks,
+      rpc: this.rpc.stats(),
       draining: this.state === 'draining',
       closed: this.state === 'closed',
     };
@@ -420,6 +508,7 @@ export class RabbitMqPool {
     const draining = this.drainPromise;
     this.state = 'closed';
     this.lane.close();
+    await this.rpc.close();
     await Promise.all([...this.consumers].map((c) => c.closeChannel()));
     await this.pool.close();
     await this.connections.close();
@@ -436,6 +525,7 @@ export class RabbitMqPool {
     const before = this.stats();
     this.logger.info('RabbitMQ pool draining', { pool: this.name, deadlineMs, ...before });
     if (this.state !== 'closed') this.state = 'draining';
+    this.rpc.stopRequests();
 
     // Steps that talk to the broker (cancel, channel and connection close) each have their own
     // timeout; on an unresponsive broker several in a row would overrun the budget, so each is also
@@ -458,11 +548,17 @@ export class RabbitMqPool {
     const channelsDrained = this.pool.drain(deadlineMs);
     const consumers = [...this.consumers];
     await within(Promise.all(consumers.map((c) => c.stopDeliveries())), deadlineAt);
-    const stillRunning = await Promise.all(consumers.map((c) => c.whenIdle(deadlineAt)));
+    // Requests already sent may still get their reply (from a server in this process too: its
+    // handlers run and publish meanwhile).
+    const [stillRunning, requestsAtDeadline] = await Promise.all([
+      Promise.all(consumers.map((c) => c.whenIdle(deadlineAt))),
+      this.rpc.whenSettled(deadlineAt),
+    ]);
     const handlersAtDeadline = stillRunning.reduce((a, b) => a + b, 0);
     const lane = await this.lane.drain(deadlineAt);
     const channels = await channelsDrained;
     await within(Promise.all(consumers.map((c) => c.closeChannel())), endAt);
+    await within(this.rpc.close(), endAt);
     await this.connections.close(endAt);
     this.state = 'closed';
 
@@ -472,11 +568,13 @@ export class RabbitMqPool {
       timedOut:
         cut ||
         handlersAtDeadline > 0 ||
+        requestsAtDeadline > 0 ||
         lane.unconfirmedAtDeadline > 0 ||
         lane.waitingAtDeadline > 0 ||
         channels.timedOut,
       consumersCancelled: consumers.length,
       handlersAtDeadline,
+      requestsAtDeadline,
       unconfirmedAtDeadline: lane.unconfirmedAtDeadline,
       waitingPublishesAtDeadline: lane.waitingAtDeadline,
       channels,

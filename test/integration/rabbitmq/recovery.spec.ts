@@ -1,5 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RabbitMqPool, type StaleDeliveryError } from '../../../lib/rabbitmq/index.js';
+import {
+  NOOP_RABBITMQ_METRICS,
+  RabbitMqPool,
+  type StaleDeliveryError,
+} from '../../../lib/rabbitmq/index.js';
 import type { RabbitMqMetricsRecorder } from '../../../lib/rabbitmq/rabbitmq-metrics.js';
 import { amqpUrl } from '../../support/broker-env.js';
 import {
@@ -38,6 +42,7 @@ describe('RabbitMqPool recovery from broker-closed connections (real broker)', (
     const logger = testLogger();
     const counts = { reconnectOk: 0 };
     const metrics: RabbitMqMetricsRecorder = {
+      ...NOOP_RABBITMQ_METRICS,
       reconnect: (_role, outcome) => void (outcome === 'success' && counts.reconnectOk++),
       publishSeconds: () => undefined,
       publishError: () => undefined,
