@@ -34,6 +34,10 @@ export class PrometheusRabbitMqMetricsRecorder implements RabbitMqMetricsRecorde
       metrics.rpcRequestErrors.labels({ ...base, reason }),
     );
     this.lateReplies = metrics.rpcLateReplies.labels(base);
+    // Series from the start, so dashboards and alerts on RPC read 0 rather than "no data".
+    metrics.rpcRequestSeconds.zero(base);
+    this.lateReplies.inc(0);
+    this.rpcErrors('timeout').inc(0);
     // Keyed `outcome:queue`. The queues served by this process are declared in code: a bounded set.
     this.served = labelCache((key: string) => {
       const colon = key.indexOf(':');
