@@ -19,7 +19,7 @@ import { PublishFailedError } from './errors/publish-failed.error.js';
 import { PublishRejectedError } from './errors/publish-rejected.error.js';
 import { RpcTimeoutError } from './errors/rpc-timeout.error.js';
 import { UnroutableMessageError } from './errors/unroutable-message.error.js';
-import { causedClose, isNack } from './lane-channel.js';
+import { causedClose, isClosedChannelError, isNack } from './lane-channel.js';
 import { nextMessageId } from './publish-message.js';
 import type { RabbitMqMetricsRecorder, RpcErrorReason } from './rabbitmq-metrics.js';
 import { PendingRequest, RpcCorrelationMap } from './rpc-correlation-map.js';
@@ -322,7 +322,8 @@ export class RpcClient implements ReplyChannelHooks {
         return;
       } catch (error) {
         request.sentOn = undefined;
-        // The channel closed under the write: try the next one. Anything else is this request's fault.
+        // The channel is closed or closing: try the next one. Anything else is this request's fault.
+        if (isClosedChannelError(error)) rc.markClosed(error as Error);
         if (!rc.alive) continue;
         if (this.requests.take(request.correlationId) === request) {
           this.fail(request, error, 'invalid');
