@@ -340,7 +340,8 @@ export class RpcClient implements ReplyChannelHooks {
       mandatory: true,
       contentType: request.contentType,
       messageId: request.messageId,
-      expiration: String(request.timeoutMs),
+      // Whole ms: the broker closes the channel on a fractional expiration.
+      expiration: String(Math.ceil(request.timeoutMs)),
       headers: request.headers,
     };
     const publish = (): void =>

@@ -201,6 +201,20 @@ describe('RabbitMQ RPC: request() and serveRpc() (real broker)', () => {
     await expect(pool.request('', queue, null)).resolves.toBe('ok');
   });
 
+  it('a request to a missing exchange fails with PublishFailedError; the next request gets a new reply channel', async () => {
+    const metrics = rpcMetrics();
+    const pool = newPool({}, metrics);
+    const queue = queueName();
+    await pool.serveRpc({ queue }, async (n: number) => n);
+    const error = await pool
+      .request(uniqueName('it-rpc-missing-x'), 'k', {}, { timeoutMs: 10_000 })
+      .catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'MQ_POOL_PUBLISH_FAILED', replyCode: 404 });
+    expect(metrics.errors).toEqual(['channel_error']);
+    // A fractional timeout is a valid deadline (the expiration sent is rounded up).
+    await expect(pool.request('', queue, 5, { timeoutMs: 2_000.5 })).resolves.toBe(5);
+  });
+
   it('beyond rpc.maxOutstanding a request fails at once with PoolExhaustedError', async () => {
     const metrics = rpcMetrics();
     const pool = newPool({ rpc: { maxOutstanding: 2, timeoutMs: 800 } }, metrics);
