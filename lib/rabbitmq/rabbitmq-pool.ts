@@ -1,4 +1,4 @@
-import type { ConfirmChannel } from 'amqplib';
+import type { Channel, ConfirmChannel } from 'amqplib';
 import { type Clock, SYSTEM_CLOCK } from '../core/clock.js';
 import { PoolClosedError } from '../core/errors/pool-closed.error.js';
 import { guardRecorder } from '../core/guard-recorder.js';
@@ -47,7 +47,6 @@ import type {
   RabbitRpcOptions,
   RabbitSubscription,
 } from './subscribe-options.js';
-import type { Channel } from 'amqplib';
 
 export interface RabbitMqPoolDeps {
   /** Pool name for logs, errors and metrics labels. Default "default". */
