@@ -94,6 +94,8 @@ export {
   type RabbitMqPoolEvents,
   type RabbitMqPoolOptions,
   type RabbitMqPoolStats,
+  type RpcClientStats,
+  type RpcErrorReason,
   type RequeuePolicy,
   type ResolvedRabbitMqOptions,
 } from './rabbitmq/index.js';

@@ -19,6 +19,10 @@ export const MQ_METRIC = Object.freeze({
   consume: 'mq_consume_total',
   handlerMessages: 'mq_handler_messages_total',
   handlerSeconds: 'mq_handler_seconds',
+  rpcRequestSeconds: 'mq_rpc_request_seconds',
+  rpcRequestErrors: 'mq_rpc_request_errors_total',
+  rpcLateReplies: 'mq_rpc_late_replies_total',
+  rpcServed: 'mq_rpc_served_total',
 });
 
 export type MqMetricName = (typeof MQ_METRIC)[keyof typeof MQ_METRIC];
@@ -34,4 +38,9 @@ export const PUBLISH_BUCKETS = [
 // A handler is the app's code: from sub-millisecond to the minute a slow downstream call may take.
 export const HANDLER_BUCKETS = [
   0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60,
+];
+// A request/reply round trip is a publish plus the server's handling plus the reply: the tail reaches
+// the request deadline (rpc.timeoutMs, 5 s by default).
+export const RPC_BUCKETS = [
+  0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30,
 ];

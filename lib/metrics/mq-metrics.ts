@@ -1,7 +1,13 @@
 import { Counter, Gauge, Histogram, type Registry, type RegistryContentType } from 'prom-client';
 import { InvalidPoolOptionsError } from '../core/errors/invalid-pool-options.error.js';
 import type { PoolKind } from '../nest/mq-pool.constants.js';
-import { ACQUIRE_BUCKETS, HANDLER_BUCKETS, MQ_METRIC, PUBLISH_BUCKETS } from './metric-names.js';
+import {
+  ACQUIRE_BUCKETS,
+  HANDLER_BUCKETS,
+  MQ_METRIC,
+  PUBLISH_BUCKETS,
+  RPC_BUCKETS,
+} from './metric-names.js';
 
 export type MetricsRegistry = Registry<RegistryContentType>;
 
@@ -52,6 +58,10 @@ export class MqMetrics {
   readonly consume: Counter<BaseLabels | 'outcome'>;
   readonly handlerMessages: Counter<BaseLabels | SourceLabels | 'outcome'>;
   readonly handlerSeconds: Histogram<BaseLabels | SourceLabels>;
+  readonly rpcRequestSeconds: Histogram<BaseLabels>;
+  readonly rpcRequestErrors: Counter<BaseLabels | 'reason'>;
+  readonly rpcLateReplies: Counter<BaseLabels>;
+  readonly rpcServed: Counter<BaseLabels | 'queue' | 'outcome'>;
 
   private readonly sources = new Set<PoolStatsSource>();
 
@@ -167,6 +177,32 @@ export class MqMetrics {
       help: 'Duration of one declarative handler call, in seconds.',
       labelNames: [...labelNames, 'queue', 'topic'],
       buckets: HANDLER_BUCKETS,
+
+      registers: [],
+    });
+    this.rpcRequestSeconds = new Histogram({
+      name: MQ_METRIC.rpcRequestSeconds,
+      help: 'RabbitMQ request() from the call to its reply (error replies included), in seconds.',
+      labelNames,
+      buckets: RPC_BUCKETS,
+      registers: [],
+    });
+    this.rpcRequestErrors = new Counter({
+      name: MQ_METRIC.rpcRequestErrors,
+      help: 'Failed RabbitMQ request() calls by reason (timeout = no reply within the deadline, remote = an error reply).',
+      labelNames: [...labelNames, 'reason'],
+      registers: [],
+    });
+    this.rpcLateReplies = new Counter({
+      name: MQ_METRIC.rpcLateReplies,
+      help: 'RPC replies dropped because no request awaited them (after its timeout, or an unknown correlation id).',
+      labelNames,
+      registers: [],
+    });
+    this.rpcServed = new Counter({
+      name: MQ_METRIC.rpcServed,
+      help: 'Requests handled by serveRpc()/@RabbitRpc handlers, by queue and outcome (ok | error).',
+      labelNames: [...labelNames, 'queue', 'outcome'],
       registers: [],
     });
   }
@@ -194,6 +230,10 @@ export class MqMetrics {
       this.consume,
       this.handlerMessages,
       this.handlerSeconds,
+      this.rpcRequestSeconds,
+      this.rpcRequestErrors,
+      this.rpcLateReplies,
+      this.rpcServed,
     ] as Array<Gauge<string> | Counter<string> | Histogram<string>>;
   }
 }

@@ -3,6 +3,7 @@ import type {
   ConsumeOutcome,
   PublishErrorReason,
   RabbitMqMetricsRecorder,
+  RpcErrorReason,
 } from '../rabbitmq/rabbitmq-metrics.js';
 import { labelCache } from './label-cache.js';
 import type { MqMetrics } from './mq-metrics.js';
@@ -14,6 +15,10 @@ export class PrometheusRabbitMqMetricsRecorder implements RabbitMqMetricsRecorde
   private readonly publishErrors;
   private readonly consume;
   private readonly handler;
+  private readonly rpcSeconds;
+  private readonly rpcErrors;
+  private readonly lateReplies;
+  private readonly served;
 
   constructor(metrics: MqMetrics, pool: string) {
     const base = { pool, broker: 'rabbitmq' };
@@ -28,7 +33,8 @@ export class PrometheusRabbitMqMetricsRecorder implements RabbitMqMetricsRecorde
     // Per handler queue: the label children of the handler series, resolved once per queue.
     this.handler = labelCache((queue: string) => {
       const labels = { ...base, queue };
-      const outcome = (name: string) => metrics.handlerMessages.labels({ ...labels, outcome: name });
+      const outcome = (name: string) =>
+        metrics.handlerMessages.labels({ ...labels, outcome: name });
       return {
         handled: outcome('handled'),
         failed: outcome('failed'),
@@ -37,6 +43,21 @@ export class PrometheusRabbitMqMetricsRecorder implements RabbitMqMetricsRecorde
         discarded: outcome('discarded'),
         seconds: metrics.handlerSeconds.labels(labels),
       };
+    });
+    this.rpcSeconds = metrics.rpcRequestSeconds.labels(base);
+    this.rpcErrors = labelCache((reason: string) =>
+      metrics.rpcRequestErrors.labels({ ...base, reason }),
+    );
+    this.lateReplies = metrics.rpcLateReplies.labels(base);
+    // Series from the start, so dashboards and alerts on RPC read 0 rather than "no data".
+    metrics.rpcRequestSeconds.zero(base);
+    this.lateReplies.inc(0);
+    this.rpcErrors('timeout').inc(0);
+    // Keyed `outcome:queue`. The queues served by this process are declared in code: a bounded set.
+    this.served = labelCache((key: string) => {
+      const colon = key.indexOf(':');
+      const outcome = key.slice(0, colon);
+      return metrics.rpcServed.labels({ ...base, queue: key.slice(colon + 1), outcome });
     });
   }
 
@@ -84,5 +105,21 @@ export class PrometheusRabbitMqMetricsRecorder implements RabbitMqMetricsRecorde
 
   discarded(queue: string): void {
     this.handler(queue).discarded.inc();
+  }
+
+  rpcReplySeconds(seconds: number): void {
+    this.rpcSeconds.observe(seconds);
+  }
+
+  rpcRequestError(reason: RpcErrorReason): void {
+    this.rpcErrors(reason).inc();
+  }
+
+  rpcLateReply(): void {
+    this.lateReplies.inc();
+  }
+
+  rpcServed(queue: string, outcome: 'ok' | 'error'): void {
+    this.served(`${outcome}:${queue}`).inc();
   }
 }

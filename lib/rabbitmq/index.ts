@@ -31,7 +31,9 @@ export {
   type ConsumeOutcome,
   type PublishErrorReason,
   type RabbitMqMetricsRecorder,
+  type RpcErrorReason,
 } from './rabbitmq-metrics.js';
+export type { RpcClientStats } from './rpc-client.js';
 export {
   DEFAULT_RABBITMQ_OPTIONS,
   type RabbitMqPoolOptions,

@@ -19,6 +19,18 @@ export type ConsumeOutcome = 'ack' | 'requeue' | 'reject';
 
 export type ConnectionRole = 'publisher' | 'consumer';
 
+/** Why a `request()` failed: `timeout` = no reply within its deadline, `remote` = an error reply. */
+export type RpcErrorReason =
+  | 'timeout'
+  | 'remote'
+  | 'unroutable'
+  | 'rejected'
+  | 'channel_error'
+  | 'connection'
+  | 'exhausted'
+  | 'closed'
+  | 'invalid';
+
 export interface RabbitMqMetricsRecorder {
   /** One connect attempt after the first connection of a slot: `success` = connection re-established. */
   reconnect(role: ConnectionRole, outcome: 'success' | 'failure'): void;
@@ -42,6 +54,14 @@ export interface RabbitMqMetricsRecorder {
   deadLettered(queue: string): void;
   /** A failed message given up on and dropped (`deadLetter: false`). */
   discarded(queue: string): void;
+  /** A `request()` answered by its server (an error reply included): `seconds` from the call to the reply. */
+  rpcReplySeconds(seconds: number): void;
+  /** A `request()` that failed, by reason. */
+  rpcRequestError(reason: RpcErrorReason): void;
+  /** A reply no request awaits (it came after its request timed out, or carries an unknown correlation id): dropped. */
+  rpcLateReply(): void;
+  /** A request handled by `serveRpc()` on `queue`: `ok` = the handler returned, `error` = it threw (an error reply). */
+  rpcServed(queue: string, outcome: 'ok' | 'error'): void;
 }
 
 const noop = (): void => undefined;
@@ -57,4 +77,8 @@ export const NOOP_RABBITMQ_METRICS: RabbitMqMetricsRecorder = Object.freeze({
   retried: noop,
   deadLettered: noop,
   discarded: noop,
+  rpcReplySeconds: noop,
+  rpcRequestError: noop,
+  rpcLateReply: noop,
+  rpcServed: noop,
 });

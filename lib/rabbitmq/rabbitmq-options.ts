@@ -63,6 +63,8 @@ export interface RabbitMqPoolOptions {
    * broker fails it with TopologyMismatchError) and again after every reconnect, before handlers re-attach.
    */
   topology?: RabbitTopology;
+  /** `request()` over direct reply-to: the default deadline and the bound on requests awaiting their reply. */
+  rpc?: { timeoutMs?: number; maxOutstanding?: number };
 }
 
 /** Options after defaults and validation. */
@@ -89,6 +91,7 @@ export interface ResolvedRabbitMqOptions {
   coalesceWrites: boolean;
   serializer: MessageSerializer;
   topology: ResolvedRabbitTopology;
+  rpc: { timeoutMs: number; maxOutstanding: number };
 }
 
 /**
@@ -121,4 +124,5 @@ export const DEFAULT_RABBITMQ_OPTIONS: Readonly<
   reconnect: Object.freeze({ initialDelayMs: 100, maxDelayMs: 1_000 }),
   socketOptions: Object.freeze({}),
   coalesceWrites: true,
+  rpc: Object.freeze({ timeoutMs: 5_000, maxOutstanding: 1_000 }),
 });

@@ -37,8 +37,10 @@ const KNOWN_KEYS = [
   'coalesceWrites',
   'serializer',
   'topology',
+  'rpc',
 ];
 const RECONNECT_KEYS = ['initialDelayMs', 'maxDelayMs'];
+const RPC_KEYS = ['timeoutMs', 'maxOutstanding'];
 
 /** Validates once, at construction, with messages naming the key and the fix; returns options with defaults. */
 export function validateRabbitMqOptions(
@@ -155,6 +157,19 @@ export function validateRabbitMqOptions(
     coalesceWrites,
     serializer: checkSerializer(o, PREFIX),
     topology: validateTopology(o['topology'], `${PREFIX}.topology`),
+    rpc: validateRpc(o['rpc']),
+  };
+}
+
+function validateRpc(value: unknown): ResolvedRabbitMqOptions['rpc'] {
+  const key = `${PREFIX}.rpc`;
+  const d = DEFAULT_RABBITMQ_OPTIONS.rpc;
+  if (value === undefined) return d;
+  const rpc = checkObject(value, key, '{ timeoutMs, maxOutstanding }');
+  checkKnownKeys(rpc, key, RPC_KEYS);
+  return {
+    timeoutMs: checkMs(rpc, 'timeoutMs', key, d.timeoutMs, 1, 3_600_000),
+    maxOutstanding: checkInt(rpc, 'maxOutstanding', key, d.maxOutstanding, 1, 1_000_000),
   };
 }
 

@@ -1,4 +1,5 @@
 import type { DrainReport } from '../core/pool-stats.js';
+import type { RpcClientStats } from './rpc-client.js';
 
 /** `RabbitMqPool.stats()`: counters only, O(connections + consumers), never credentials or hosts. */
 export interface RabbitMqPoolStats {
@@ -18,6 +19,8 @@ export interface RabbitMqPoolStats {
   connectAttempts: number;
   staleDeliveries: number;
   leaks: number;
+  /** `request()`: requests awaiting their reply, timeouts and late (dropped) replies. */
+  rpc: RpcClientStats;
   draining: boolean;
   closed: boolean;
 }
@@ -37,6 +40,8 @@ export interface RabbitMqDrainReport {
   consumersCancelled: number;
   /** Handlers still running at the deadline: their messages go back to the queue when the channel closes. */
   handlersAtDeadline: number;
+  /** `request()` calls still awaiting their reply at the deadline: rejected with PoolClosedError. */
+  requestsAtDeadline: number;
   /** Publishes unconfirmed at the deadline: rejected (PublishUnconfirmedError), never reported as sent. */
   unconfirmedAtDeadline: number;
   /** Publishes still waiting for a channel at the deadline: rejected with PoolClosedError. */

@@ -1,4 +1,4 @@
-import type { ConfirmChannel } from 'amqplib';
+import type { Channel, ConfirmChannel } from 'amqplib';
 import { type Clock, SYSTEM_CLOCK } from '../core/clock.js';
 import { PoolClosedError } from '../core/errors/pool-closed.error.js';
 import { guardRecorder } from '../core/guard-recorder.js';
@@ -38,17 +38,22 @@ import { describeConnectFailure } from '../core/connect-failure.js';
 import { keepAliveUntilSettled } from '../core/keep-process-alive.js';
 import { redactUrl } from '../core/redact-url.js';
 import { InvalidPoolOptionsError } from '../core/errors/invalid-pool-options.error.js';
-import type { Channel } from 'amqplib';
 import { declareSubscriptionQueues } from './subscription-queues.js';
 import type {
   RabbitHandler,
   RabbitMessaging,
+  RabbitRequestOptions,
+  RabbitRpcOptions,
   RabbitSubscribeOptions,
   RabbitSubscription,
 } from './subscribe-options.js';
 import { validateSubscribeOptions } from './subscribe-options.validator.js';
 import { subscriptionHandler } from './subscription-handler.js';
 import { TopologyDeclarer } from './topology-declarer.js';
+import { declareHandlerQueue } from './handler-queue.js';
+import { RpcClient } from './rpc-client.js';
+import { validateRpcServeOptions } from './rpc-serve-options.validator.js';
+import { rpcConsumeHandler } from './rpc-server.js';
 
 export interface RabbitMqPoolDeps {
   /** Pool name for logs, errors and metrics labels. Default "default". */
@@ -85,7 +90,7 @@ export interface RabbitMqPoolEvents {
  * (leases), PublisherLane (publish/sendToQueue), Consumer (one per consume()), ChannelScope in an
  * AsyncLocalStorage (re-entrant withChannel). This class only wires them and orders the drain.
  */
-export class RabbitMqPool implements Pick<RabbitMessaging, 'subscribe'> {
+export class RabbitMqPool implements RabbitMessaging {
   readonly name: string;
   readonly options: ResolvedRabbitMqOptions;
   private readonly clock: Clock;
@@ -96,6 +101,7 @@ export class RabbitMqPool implements Pick<RabbitMessaging, 'subscribe'> {
   private readonly factory: ChannelFactory;
   private readonly pool: Pool<PooledChannel>;
   private readonly lane: PublisherLane;
+  private readonly rpc: RpcClient;
   private readonly consumers = new Set<Consumer>();
   private readonly topology: TopologyDeclarer;
   /**
@@ -193,6 +199,19 @@ export class RabbitMqPool implements Pick<RabbitMessaging, 'subscribe'> {
       logger: this.logger,
     });
     this.watchTopology();
+    this.rpc = new RpcClient({
+      name: `rabbitmq:${this.name}`,
+      connections: this.connections,
+      serializer: o.serializer,
+      timeoutMs: o.rpc.timeoutMs,
+      maxOutstanding: o.rpc.maxOutstanding,
+      channelTimeoutMs: o.connectTimeoutMs,
+      poolStats: () => this.pool.stats(),
+      nextChange: (ms) => this.connections.nextChange(ms),
+      clock: this.clock,
+      logger: this.logger,
+      metrics: this.metrics,
+    });
   }
 
   /**
@@ -322,6 +341,60 @@ export class RabbitMqPool implements Pick<RabbitMessaging, 'subscribe'> {
     );
   }
 
+  // ---------------------------------------------------------------------- RPC
+
+  /**
+   * Sends `payload` (encoded by the pool's serializer) to `exchange` with `routingKey` over direct
+   * reply-to and resolves with the reply's payload; see RpcClient. Errors: RpcTimeoutError (no reply
+   * within `timeoutMs`, default `rpc.timeoutMs`), RpcRemoteError (the handler threw: its message
+   * and code), UnroutableMessageError (no queue bound), PoolExhaustedError (`rpc.maxOutstanding`
+   * requests already await their reply), ConnectionUnavailableError (no connection in time, or
+   * the reply channel died before the reply), PoolClosedError (draining or closed).
+   */
+  request<R = unknown>(
+    exchange: string,
+    routingKey: string,
+    payload: unknown,
+    options?: RabbitRequestOptions,
+  ): Promise<R> {
+    this.ensureStarted();
+    return this.rpc.request<R>(exchange, routingKey, payload, options);
+  }
+
+  /**
+   * Serves requests on `options.queue` (declared, and bound when `exchange` is given, before every
+   * attach): `handler`'s return value is the reply, its thrown error's message and code reach the
+   * caller as RpcRemoteError. Re-attached after reconnects, cancelled on drain; no retries.
+   */
+  serveRpc<T = unknown, R = unknown>(
+    options: RabbitRpcOptions,
+    handler: RabbitHandler<T, R>,
+  ): Promise<RabbitSubscription> {
+    let resolved;
+    try {
+      resolved = validateRpcServeOptions(options);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    const { spec, prefetch } = resolved;
+    const serve = rpcConsumeHandler(spec.queue, handler, {
+      serializer: this.options.serializer,
+      publish: (exchange, routingKey, content, publishOptions) =>
+        this.lane.publish(exchange, routingKey, content, publishOptions),
+      logger: this.logger,
+      metrics: this.metrics,
+    });
+    return this.startConsumer(
+      spec.queue,
+      serve,
+      { ...(prefetch === undefined ? {} : { prefetch }), requeueOnError: false },
+      async (channel: Channel) => {
+        await this.topology.ready();
+        await declareHandlerQueue(channel, spec);
+      },
+    );
+  }
+
   private async startConsumer(
     queue: string,
     handler: ConsumeHandler,
@@ -376,6 +449,7 @@ export class RabbitMqPool implements Pick<RabbitMessaging, 'subscribe'> {
       connectAttempts: c.connectAttempts,
       staleDeliveries: this.staleDeliveries,
       leaks: p.leaks,
+      rpc: this.rpc.stats(),
       draining: this.state === 'draining',
       closed: this.state === 'closed',
     };
@@ -484,6 +558,7 @@ export class RabbitMqPool implements Pick<RabbitMessaging, 'subscribe'> {
     const draining = this.drainPromise;
     this.state = 'closed';
     this.lane.close();
+    await this.rpc.close();
     await Promise.all([...this.consumers].map((c) => c.closeChannel()));
     await this.pool.close();
     await this.connections.close();
@@ -500,6 +575,7 @@ export class RabbitMqPool implements Pick<RabbitMessaging, 'subscribe'> {
     const before = this.stats();
     this.logger.info('RabbitMQ pool draining', { pool: this.name, deadlineMs, ...before });
     if (this.state !== 'closed') this.state = 'draining';
+    this.rpc.stopRequests();
 
     // Steps that talk to the broker (cancel, channel and connection close) each have their own
     // timeout; on an unresponsive broker several in a row would overrun the budget, so each is also
@@ -522,11 +598,17 @@ export class RabbitMqPool implements Pick<RabbitMessaging, 'subscribe'> {
     const channelsDrained = this.pool.drain(deadlineMs);
     const consumers = [...this.consumers];
     await within(Promise.all(consumers.map((c) => c.stopDeliveries())), deadlineAt);
-    const stillRunning = await Promise.all(consumers.map((c) => c.whenIdle(deadlineAt)));
+    // Requests already sent may still get their reply (from a server in this process too: its
+    // handlers run and publish meanwhile).
+    const [stillRunning, requestsAtDeadline] = await Promise.all([
+      Promise.all(consumers.map((c) => c.whenIdle(deadlineAt))),
+      this.rpc.whenSettled(deadlineAt),
+    ]);
     const handlersAtDeadline = stillRunning.reduce((a, b) => a + b, 0);
     const lane = await this.lane.drain(deadlineAt);
     const channels = await channelsDrained;
     await within(Promise.all(consumers.map((c) => c.closeChannel())), endAt);
+    await within(this.rpc.close(), endAt);
     await this.connections.close(endAt);
     this.state = 'closed';
 
@@ -536,11 +618,13 @@ export class RabbitMqPool implements Pick<RabbitMessaging, 'subscribe'> {
       timedOut:
         cut ||
         handlersAtDeadline > 0 ||
+        requestsAtDeadline > 0 ||
         lane.unconfirmedAtDeadline > 0 ||
         lane.waitingAtDeadline > 0 ||
         channels.timedOut,
       consumersCancelled: consumers.length,
       handlersAtDeadline,
+      requestsAtDeadline,
       unconfirmedAtDeadline: lane.unconfirmedAtDeadline,
       waitingPublishesAtDeadline: lane.waitingAtDeadline,
       channels,

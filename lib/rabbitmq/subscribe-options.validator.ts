@@ -5,17 +5,14 @@ import {
   type HandlerRetryPolicy,
 } from '../core/handler-retry-policy.js';
 import {
-  checkBoolean,
-  checkInt,
   checkKnownKeys,
   checkObject,
-  checkOneOf,
-  checkString,
   describeOptionValue,
   optionKey,
   type OptionBag,
 } from '../core/option-checks.js';
 import type { RabbitQueueOptions } from './subscribe-options.js';
+import { checkHandlerQueue, checkQueueName } from './handler-queue-options.validator.js';
 import { deadLetterQueueName, delayQueueName, retryDelays } from './retry-queues.js';
 
 /** Where a message goes when its handler gives up: a publish target, or nowhere (`false`: dropped). */
@@ -58,28 +55,10 @@ const MAX_NAME_BYTES = 255;
  */
 export function validateSubscribeOptions(input: unknown): ResolvedSubscribeOptions {
   const bag = checkObject(input, 'subscribe', "{ queue: 'orders', … }");
-  const queue = checkString(bag, 'queue', 'subscribe');
-  if (queue === undefined) {
-    throw new InvalidPoolOptionsError(
-      'subscribe.queue',
-      'is missing',
-      'name the queue the handler consumes',
-    );
-  }
+  const queue = checkQueueName(bag, 'subscribe', 'name the queue the handler consumes');
   const key = `subscribe(${queue})`;
   checkKnownKeys(bag, key, SUBSCRIBE_KEYS);
-  const queueOptions = checkQueueOptions(bag['queueOptions'], optionKey(key, 'queueOptions'));
-  const exchange = checkString(bag, 'exchange', key);
-  const routingKey = checkRoutingKey(bag['routingKey'], optionKey(key, 'routingKey'));
-  if (routingKey !== undefined && exchange === undefined) {
-    throw new InvalidPoolOptionsError(
-      optionKey(key, 'routingKey'),
-      'is set without an exchange',
-      'add the exchange the queue is bound to, or remove routingKey',
-    );
-  }
-  const prefetch =
-    bag['prefetch'] === undefined ? undefined : checkInt(bag, 'prefetch', key, 20, 1, 65_535);
+  const { exchange, routingKey, queueOptions, prefetch } = checkHandlerQueue(bag, key);
   const retry = checkRetryPolicy(bag['retry'], optionKey(key, 'retry')) ?? NO_RETRY;
   const deadLetter = checkDeadLetter(bag['deadLetter'], optionKey(key, 'deadLetter'), queue);
 
@@ -98,40 +77,6 @@ export function validateSubscribeOptions(input: unknown): ResolvedSubscribeOptio
     );
   }
   return { queue, exchange, routingKey, queueOptions, prefetch, retry, deadLetter };
-}
-
-function checkQueueOptions(value: unknown, key: string): RabbitQueueOptions {
-  if (value === undefined) return { durable: true };
-  const bag = checkObject(value, key, "{ durable?, type?: 'classic' | 'quorum', arguments? }");
-  checkKnownKeys(bag, key, ['durable', 'type', 'arguments']);
-  const durable = checkBoolean(bag, 'durable', key, true);
-  const out: RabbitQueueOptions = { durable };
-  if (bag['type'] !== undefined) {
-    out.type = checkOneOf(bag, 'type', key, ['classic', 'quorum'] as const, 'classic');
-    if (out.type === 'quorum' && !durable) {
-      throw new InvalidPoolOptionsError(
-        optionKey(key, 'durable'),
-        'cannot be false for a quorum queue (quorum queues are always durable)',
-        "remove durable: false, or use type: 'classic'",
-      );
-    }
-  }
-  if (bag['arguments'] !== undefined) {
-    out.arguments = checkObject(bag['arguments'], optionKey(key, 'arguments'));
-  }
-  return out;
-}
-
-function checkRoutingKey(value: unknown, key: string): string | string[] | undefined {
-  if (value === undefined || typeof value === 'string') return value;
-  if (Array.isArray(value) && value.length > 0 && value.every((k) => typeof k === 'string')) {
-    return value as string[];
-  }
-  throw new InvalidPoolOptionsError(
-    key,
-    `must be a string or a non-empty list of strings, got ${describeOptionValue(value)}`,
-    "pass e.g. 'orders.created' or ['orders.created', 'orders.updated']",
-  );
 }
 
 function checkDeadLetter(value: unknown, key: string, queue: string): DeadLetterRoute {

@@ -1,9 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RabbitMqPool, type StaleDeliveryError } from '../../../lib/rabbitmq/index.js';
 import {
   NOOP_RABBITMQ_METRICS,
-  type RabbitMqMetricsRecorder,
-} from '../../../lib/rabbitmq/rabbitmq-metrics.js';
+  RabbitMqPool,
+  type StaleDeliveryError,
+} from '../../../lib/rabbitmq/index.js';
+import type { RabbitMqMetricsRecorder } from '../../../lib/rabbitmq/rabbitmq-metrics.js';
 import { amqpUrl } from '../../support/broker-env.js';
 import {
   TestQueues,

@@ -93,6 +93,11 @@ describe('Prometheus metrics', () => {
     rabbit.publishSeconds(0.004);
     rabbit.publishError('nack');
     rabbit.consumed('ack', 0.01);
+    rabbit.rpcReplySeconds(0.02);
+    rabbit.rpcRequestError('timeout');
+    rabbit.rpcLateReply();
+    rabbit.rpcServed('orders.rpc', 'ok');
+    rabbit.rpcServed('orders.rpc', 'error');
     const kafka = new PrometheusKafkaMetricsRecorder(metrics, 'orders');
     kafka.sendSucceeded(0.01);
     kafka.sendFailed('timeout', 1);
@@ -116,6 +121,17 @@ describe('Prometheus metrics', () => {
       'mq_publish_errors_total{pool="orders",broker="rabbitmq",reason="nack"} 1',
     );
     expect(text).toContain('mq_consume_total{pool="orders",broker="rabbitmq",outcome="ack"} 1');
+    expect(text).toContain('mq_rpc_request_seconds_count{pool="orders",broker="rabbitmq"} 1');
+    expect(text).toContain(
+      'mq_rpc_request_errors_total{pool="orders",broker="rabbitmq",reason="timeout"} 1',
+    );
+    expect(text).toContain('mq_rpc_late_replies_total{pool="orders",broker="rabbitmq"} 1');
+    expect(text).toContain(
+      'mq_rpc_served_total{pool="orders",broker="rabbitmq",queue="orders.rpc",outcome="ok"} 1',
+    );
+    expect(text).toContain(
+      'mq_rpc_served_total{pool="orders",broker="rabbitmq",queue="orders.rpc",outcome="error"} 1',
+    );
     expect(text).toContain('mq_publish_seconds_count{pool="orders",broker="kafka"} 1');
     expect(text).toContain(
       'mq_publish_errors_total{pool="orders",broker="kafka",reason="timeout"} 1',

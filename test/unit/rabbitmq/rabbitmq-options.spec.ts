@@ -88,6 +88,10 @@ describe('validateRabbitMqOptions', () => {
       /true, false or 'afterFirstLeak', got string/,
     ],
     [null, 'rabbitmq', /must be an object/],
+    [{ url: 'amqp://h', rpc: 5000 }, 'rabbitmq.rpc', /must be an object/],
+    [{ url: 'amqp://h', rpc: { timeout: 1 } }, 'rabbitmq.rpc.timeout', /unknown option/],
+    [{ url: 'amqp://h', rpc: { timeoutMs: 0 } }, 'rabbitmq.rpc.timeoutMs', /between 1 and/],
+    [{ url: 'amqp://h', rpc: { maxOutstanding: 1.5 } }, 'rabbitmq.rpc.maxOutstanding', /integer/],
   ])('rejects %j naming %s', (input, key, problem) => {
     const e = invalid(input);
     expect(e.key).toBe(key);
@@ -98,5 +102,16 @@ describe('validateRabbitMqOptions', () => {
   it('never echoes credentials of a bad URL', () => {
     expect(invalid({ url: 'http://user:s3cret@host' }).message).not.toContain('s3cret');
     expect(invalid({ url: 'not a url with s3cret' }).message).not.toContain('s3cret');
+  });
+
+  it('resolves rpc options over their defaults', () => {
+    expect(validateRabbitMqOptions({ url: 'amqp://h' }).rpc).toEqual({
+      timeoutMs: 5_000,
+      maxOutstanding: 1_000,
+    });
+    expect(validateRabbitMqOptions({ url: 'amqp://h', rpc: { timeoutMs: 250 } }).rpc).toEqual({
+      timeoutMs: 250,
+      maxOutstanding: 1_000,
+    });
   });
 });
