@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import type { PipeTransform, Type } from '@nestjs/common';
+import { InvalidPoolOptionsError } from '../../core/errors/invalid-pool-options.error.js';
 import { MESSAGE_PARAMS_METADATA, MessageParamType } from './message-handler.constants.js';
 
 /** One parameter a handler asked for with a decorator. */
@@ -37,7 +38,13 @@ function param(
   pipes: Array<PipeTransform | Type<PipeTransform>>,
 ): ParameterDecorator {
   return (target, key, index) => {
-    if (key === undefined) return; // a constructor parameter: nothing a handler reads
+    if (key === undefined) {
+      throw new InvalidPoolOptionsError(
+        `${(target as { name?: string }).name ?? 'constructor'} parameter ${index}`,
+        'a message parameter decorator is on a constructor parameter',
+        'put @MessagePayload()/@MessageContext() on a parameter of a message handler method',
+      );
+    }
     const owner = target.constructor;
     const params = (Reflect.getMetadata(MESSAGE_PARAMS_METADATA, owner, key) ??
       {}) as MessageParamsMetadata;

@@ -4,6 +4,7 @@ import {
   InvalidMessageHandlersError,
   InvalidPoolOptionsError,
   KafkaSubscribe,
+  MessagePayload,
   RabbitRpc,
   RabbitSubscribe,
 } from '../../../lib/index.js';
@@ -134,6 +135,16 @@ describe('declarative handlers: bad input fails startup, naming Class.method, wi
       return S;
     };
     expect(onStatic).toThrow(/@RabbitRpc\(S\.handle\).*static method/);
+  });
+
+  it('a message parameter decorator on a constructor parameter throws at decoration time', () => {
+    const onConstructor = () => {
+      class C {
+        constructor(@MessagePayload() readonly value: unknown) {}
+      }
+      return C;
+    };
+    expect(onConstructor).toThrow(/C parameter 0.*constructor parameter/);
   });
 
   it('two handlers on one queue of one pool', async () => {
@@ -346,6 +357,44 @@ describe('declarative handlers: attach and readiness', () => {
       'message handlers not attached (0/1 attached; waiting: Two.one)',
     );
     expect(readiness.handlersDownReason('kafka', 'default')).toBeUndefined();
+  });
+
+  it('without failFast, the attach is retried in the background until it succeeds; readiness comes up then', async () => {
+    const rabbit = new FakeRabbitMessaging();
+    rabbit.fail = new Error('broker down');
+    const { readiness } = await boot({ providers: [Two] }, [
+      { rabbitmq: rabbit, kafka: new FakeKafkaMessaging(), failFast: false },
+    ]);
+    expect(readiness.handlersDownReason('rabbitmq', 'default')).toMatch(/waiting: Two\.one/);
+    rabbit.fail = undefined;
+    // The first retry comes within the backoff's first ceiling (1 s, full jitter).
+    const deadline = Date.now() + 3_000;
+    while (rabbit.subscriptions.length === 0 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(rabbit.subscriptions.map((s) => s.queue)).toEqual(['one']);
+    expect(readiness.handlersDownReason('rabbitmq', 'default')).toBeUndefined();
+  });
+
+  it('shutdown stops the background retries', async () => {
+    const rabbit = new FakeRabbitMessaging();
+    rabbit.fail = new Error('broker down');
+    let attempts = 0;
+    const subscribe = rabbit.subscribe.bind(rabbit);
+    rabbit.subscribe = ((...args: Parameters<typeof subscribe>) => {
+      attempts++;
+      return subscribe(...args);
+    }) as typeof rabbit.subscribe;
+    const booted = await boot({ providers: [Two] }, [
+      { rabbitmq: rabbit, kafka: new FakeKafkaMessaging(), failFast: false },
+    ]);
+    await booted.app.close();
+    app = undefined;
+    const after = attempts;
+    rabbit.fail = undefined;
+    await new Promise((r) => setTimeout(r, 1_200));
+    expect(attempts).toBe(after);
+    expect(rabbit.subscriptions).toEqual([]);
   });
 
   it('readiness follows each subscription: down while one re-attaches, up again after', async () => {
