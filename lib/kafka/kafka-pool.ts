@@ -34,11 +34,6 @@ import { SharedProducer } from './shared-producer.js';
 import { TransactionalProducerPool } from './transactional-producer-pool.js';
 import { errorMessage, withDeadline } from '../core/with-deadline.js';
 import { withTraceContext } from '../telemetry/index.js';
-import type {
-  KafkaHandler,
-  KafkaMessaging,
-  KafkaSubscribeOptions,
-} from './kafka-subscribe-options.js';
 import { invalidDurationArgument } from '../core/duration-argument.js';
 import { describeConnectFailure } from '../core/connect-failure.js';
 import { keepAliveUntilSettled } from '../core/keep-process-alive.js';
@@ -65,7 +60,7 @@ const NO_TRANSACTIONS = Object.freeze({
  * calls made from inside a managed consumer's handler are still accepted (so in-flight
  * consume-produce work can finish); every other caller gets `PoolClosedError`.
  */
-export class KafkaPool implements KafkaMessaging {
+export class KafkaPool {
   readonly name: string;
   private readonly options: ResolvedKafkaPoolOptions;
   private readonly clock: Clock;
@@ -248,13 +243,6 @@ export class KafkaPool implements KafkaMessaging {
       throw error;
     }
     return consumer;
-  }
-
-  subscribe<T = unknown>(
-    _options: KafkaSubscribeOptions,
-    _handler: KafkaHandler<T>,
-  ): Promise<KafkaConsumerHandle> {
-    throw new Error('not implemented');
   }
 
   /** From state only (no I/O): down when not started, draining, the producer cannot reach a broker, or a consumer crash-looped. */

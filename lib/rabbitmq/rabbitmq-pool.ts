@@ -37,14 +37,6 @@ import { invalidDurationArgument } from '../core/duration-argument.js';
 import { describeConnectFailure } from '../core/connect-failure.js';
 import { keepAliveUntilSettled } from '../core/keep-process-alive.js';
 import { redactUrl } from '../core/redact-url.js';
-import type {
-  RabbitHandler,
-  RabbitMessaging,
-  RabbitRequestOptions,
-  RabbitRpcOptions,
-  RabbitSubscribeOptions,
-  RabbitSubscription,
-} from './subscribe-options.js';
 
 export interface RabbitMqPoolDeps {
   /** Pool name for logs, errors and metrics labels. Default "default". */
@@ -81,7 +73,7 @@ export interface RabbitMqPoolEvents {
  * (leases), PublisherLane (publish/sendToQueue), Consumer (one per consume()), ChannelScope in an
  * AsyncLocalStorage (re-entrant withChannel). This class only wires them and orders the drain.
  */
-export class RabbitMqPool implements RabbitMessaging {
+export class RabbitMqPool {
   readonly name: string;
   readonly options: ResolvedRabbitMqOptions;
   private readonly clock: Clock;
@@ -300,29 +292,6 @@ export class RabbitMqPool implements RabbitMessaging {
   }
 
   // ----------------------------------------------------------- observability
-
-  subscribe<T = unknown>(
-    _options: RabbitSubscribeOptions,
-    _handler: RabbitHandler<T>,
-  ): Promise<RabbitSubscription> {
-    throw new Error('not implemented');
-  }
-
-  serveRpc<T = unknown, R = unknown>(
-    _options: RabbitRpcOptions,
-    _handler: RabbitHandler<T, R>,
-  ): Promise<RabbitSubscription> {
-    throw new Error('not implemented');
-  }
-
-  request<R = unknown>(
-    _exchange: string,
-    _routingKey: string,
-    _payload: unknown,
-    _options?: RabbitRequestOptions,
-  ): Promise<R> {
-    throw new Error('not implemented');
-  }
 
   stats(): RabbitMqPoolStats {
     const c = this.connections.stats();
