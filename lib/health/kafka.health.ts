@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { type HealthIndicatorResult, HealthIndicatorService } from '@nestjs/terminus';
 import { AppPools } from '../nest/app-pools.js';
+import { DEFAULT_POOL_NAME } from '../nest/mq-pool.constants.js';
 import { checkPoolHealth } from './check-pool-health.js';
 import type { MqHealthCheckOptions } from './mq-health-check-options.js';
 import { MqPoolReadiness } from './mq-pool-readiness.js';
@@ -8,7 +9,8 @@ import { MqPoolReadiness } from './mq-pool-readiness.js';
 /**
  * Terminus indicator of a Kafka pool, for the READINESS endpoint (see `RabbitMqHealthIndicator`
  * for liveness vs readiness). Down when the app is shutting down, when the shared producer is
- * reconnecting, the pool is draining or saturated, a managed consumer failed, or the admin
+ * reconnecting, the pool is draining or saturated, a managed consumer failed, a declared
+ * `@KafkaSubscribe` handler has not joined its group (yet, or again after a restart), or the admin
  * client's metadata request (over its existing connection) does not answer within `timeoutMs`.
  */
 @Injectable()
@@ -24,6 +26,9 @@ export class KafkaHealthIndicator {
     opts?: MqHealthCheckOptions,
   ): Promise<HealthIndicatorResult<Key>> {
     const pool = this.pools.kafka(opts?.pool);
-    return checkPoolHealth(this.indicators, this.readiness, key, pool, opts);
+    const name = opts?.pool ?? DEFAULT_POOL_NAME;
+    return checkPoolHealth(this.indicators, this.readiness, key, pool, opts, () =>
+      this.readiness.handlersDownReason('kafka', name),
+    );
   }
 }

@@ -6,6 +6,19 @@ export { CurrentChannel } from './current-channel.decorator.js';
 export { ChannelScopeError } from './errors/channel-scope.error.js';
 export { PoolNotRegisteredError } from './errors/pool-not-registered.error.js';
 export { InjectKafkaPool, InjectRabbitMqPool } from './inject-pool.decorators.js';
+export {
+  InvalidMessageHandlersError,
+  KafkaSubscribe,
+  MessageContext,
+  MessagePayload,
+  MessageRejectedError,
+  RabbitRpc,
+  RabbitSubscribe,
+  type KafkaSubscribeHandlerOptions,
+  type MessageContextType,
+  type RabbitRpcHandlerOptions,
+  type RabbitSubscribeHandlerOptions,
+} from './messaging/index.js';
 export { DEFAULT_POOL_NAME, getPoolToken, type PoolKind } from './mq-pool.constants.js';
 export { MqPoolModule } from './mq-pool.module.js';
 export type {

@@ -4,11 +4,11 @@ import { TerminusModule } from '@nestjs/terminus';
 import { PrometheusModule } from '@willsoto/nestjs-prometheus';
 import { MqPoolModule } from 'nestjs-mq-pool';
 import { AppCounters } from './app-counters.js';
-import { EventsConsumer } from './events/events.consumer.js';
 import { EventsController } from './events/events.controller.js';
+import { EventsHandler } from './events/events.handler.js';
 import { HealthController } from './health/health.controller.js';
-import { OrdersConsumer } from './orders/orders.consumer.js';
 import { OrdersController } from './orders/orders.controller.js';
+import { OrdersHandler } from './orders/orders.handler.js';
 import { OrdersService } from './orders/orders.service.js';
 import { OrdersTopology } from './orders/orders.topology.js';
 import { SHUTDOWN_DRAIN_TIMEOUT_MS } from './sample-config.js';
@@ -48,6 +48,6 @@ import { StatsController } from './stats/stats.controller.js';
     }),
   ],
   controllers: [OrdersController, EventsController, HealthController, StatsController],
-  providers: [AppCounters, OrdersService, OrdersTopology, OrdersConsumer, EventsConsumer],
+  providers: [AppCounters, OrdersService, OrdersTopology, OrdersHandler, EventsHandler],
 })
 export class AppModule {}

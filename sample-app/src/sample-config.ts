@@ -1,6 +1,9 @@
 /** Names the sample app uses on the brokers, and its shutdown budget, in one place. */
 export const ORDERS_EXCHANGE = 'sample.orders';
-export const ORDERS_QUEUE = 'sample.orders.created';
+/** Declared and bound by `@RabbitSubscribe` (with its retry queue and `${ORDERS_QUEUE}.dlq`). */
+export const ORDERS_QUEUE = 'sample.orders.fulfilment';
+/** Served by `@RabbitRpc`; callers reach it through the default exchange with the queue name. */
+export const QUOTES_QUEUE = 'sample.orders.quotes';
 export const ORDER_CREATED_KEY = 'order.created';
 export const EVENTS_TOPIC = 'sample-events';
 export const LEDGER_TOPIC = 'sample-ledger';

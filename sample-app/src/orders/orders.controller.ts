@@ -1,7 +1,23 @@
-import { Body, Controller, Get, HttpCode, Post, UseInterceptors } from '@nestjs/common';
-import { type ChannelHandle, ChannelInterceptor, CurrentChannel } from 'nestjs-mq-pool';
+import {
+  Body,
+  Controller,
+  GatewayTimeoutException,
+  Get,
+  HttpCode,
+  Post,
+  UseInterceptors,
+  ValidationPipe,
+} from '@nestjs/common';
+import {
+  type ChannelHandle,
+  ChannelInterceptor,
+  CurrentChannel,
+  RabbitMqPool,
+  RpcTimeoutError,
+} from 'nestjs-mq-pool';
 import { AppCounters } from '../app-counters.js';
-import { ORDER_CREATED_KEY, ORDERS_EXCHANGE } from '../sample-config.js';
+import { ORDER_CREATED_KEY, ORDERS_EXCHANGE, QUOTES_QUEUE } from '../sample-config.js';
+import { type Quote, QuoteRequestDto } from './order.dto.js';
 import type { NewOrder } from './order.js';
 import { OrdersService, toOrder } from './orders.service.js';
 import { OrdersTopology } from './orders.topology.js';
@@ -12,6 +28,7 @@ export class OrdersController {
     private readonly orders: OrdersService,
     private readonly topology: OrdersTopology,
     private readonly counters: AppCounters,
+    private readonly rabbit: RabbitMqPool,
   ) {}
 
   /** The usual way: the injected pool's confirmed `publish()`. */
@@ -43,6 +60,23 @@ export class OrdersController {
     await ch.waitForConfirms();
     this.counters.ordersPublished++;
     return { id: order.id };
+  }
+
+  /**
+   * Request/reply over RabbitMQ: the `@RabbitRpc` handler (OrdersHandler.quote) answers; no reply
+   * within 2 s → `RpcTimeoutError`, answered here as 504.
+   */
+  @Post('quote')
+  @HttpCode(200)
+  async quote(
+    @Body(new ValidationPipe({ transform: true })) body: QuoteRequestDto,
+  ): Promise<Quote> {
+    try {
+      return await this.rabbit.request<Quote>('', QUOTES_QUEUE, body, { timeoutMs: 2_000 });
+    } catch (error) {
+      if (error instanceof RpcTimeoutError) throw new GatewayTimeoutException(error.message);
+      throw error;
+    }
   }
 
   @Get('backlog')

@@ -1,8 +1,12 @@
 import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { RabbitMqPool, WithChannel } from 'nestjs-mq-pool';
-import { ORDER_CREATED_KEY, ORDERS_EXCHANGE, ORDERS_QUEUE } from '../sample-config.js';
+import { ORDERS_EXCHANGE, ORDERS_QUEUE } from '../sample-config.js';
 
-/** Declares the orders exchange and queue at boot, on one leased channel (`@WithChannel()`). */
+/**
+ * Declares the orders exchange at boot (`onModuleInit`, so it exists before the handlers bind their
+ * queues to it in `onApplicationBootstrap`), on one leased channel (`@WithChannel()`). The queue
+ * itself is declared by `@RabbitSubscribe`.
+ */
 @Injectable()
 export class OrdersTopology implements OnModuleInit {
   constructor(private readonly rabbit: RabbitMqPool) {}
@@ -16,8 +20,6 @@ export class OrdersTopology implements OnModuleInit {
   async declare(): Promise<void> {
     const ch = this.rabbit.currentChannel()!;
     await ch.assertExchange(ORDERS_EXCHANGE, 'topic', { durable: true });
-    await ch.assertQueue(ORDERS_QUEUE, { durable: true });
-    await ch.bindQueue(ORDERS_QUEUE, ORDERS_EXCHANGE, ORDER_CREATED_KEY);
   }
 
   /** Messages waiting in the orders queue (a passive check on a leased channel). */
