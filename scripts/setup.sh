@@ -13,10 +13,11 @@
 #   setup_deps   `npm ci` when node_modules is missing or was installed from another package.json /
 #                package-lock.json (a hash of both is kept in node_modules/.nestjs-mq-pool-deps).
 #   setup_tools  what the test suites run besides Node (Debian packages, installed with apt-get as
-#                root): Java 17 and Maven (local Kafka), rabbitmq-server (disposable nodes),
-#                prometheus + promtool (the dashboard e2e and the metrics lint), openssl (TLS test).
-#                Without root a missing tool is reported, and the tests that need it say in the run's
-#                skip summary why they were skipped.
+#                root): Java 17 and Maven (local Kafka), javac (the RabbitMQ Java client interop
+#                test), rabbitmq-server (disposable nodes), prometheus + promtool (the dashboard e2e
+#                and the metrics lint), openssl (TLS test). Without root a missing tool is reported,
+#                and the tests that need it say in the run's skip summary why they were skipped (the
+#                Java interop test fails instead: interoperability is part of the contract).
 #
 # Knobs: MQ_POOL_NODE (22, 24, ... or 'system'), MQ_POOL_CACHE_DIR (default
 # ${XDG_CACHE_HOME:-~/.cache}/nestjs-mq-pool), MQ_POOL_SKIP_TOOLS=1 (no apt-get).
@@ -149,9 +150,13 @@ setup_tools() {
     packages+=(openjdk-17-jre-headless)
     missing+=('java 17+ (local Kafka broker, disposable Kafka in reliability tests)')
   }
+  command -v javac >/dev/null 2>&1 || {
+    packages+=(openjdk-17-jdk-headless)
+    missing+=('javac 17+ (compiles the Java client of the RabbitMQ interoperability test)')
+  }
   tool_ok mvn || {
     packages+=(maven)
-    missing+=('mvn (fetches the Kafka broker from Maven Central once)')
+    missing+=('mvn (fetches the Kafka broker and the RabbitMQ Java client from Maven Central once)')
   }
   tool_ok rabbitmq-server || {
     packages+=(rabbitmq-server)

@@ -77,6 +77,38 @@ apt_install() {
   }
 }
 
+# maven_fetch POM DEST LOG WHAT EXPECTED_JAR [mvn flags...]: the runtime dependencies POM declares,
+# fetched from Maven Central once into DEST (a `.complete` marker says it is whole). They land in a
+# temporary folder renamed into place only when EXPECTED_JAR is there, so an interrupted fetch is
+# never taken for a good one. Callers that may run in parallel hold a lock around it.
+maven_fetch() {
+  local pom=$1 dest=$2 log=$3 what=$4 expected=$5 tmp start
+  shift 5
+  [ -f "$dest/.complete" ] && return 0
+  if ! command -v mvn >/dev/null 2>&1; then
+    if is_root; then apt_install maven; else
+      die "mvn not found (needed once to fetch $what from Maven Central): run 'sudo apt-get install maven'"
+    fi
+  fi
+  tmp="$dest.tmp.$$"
+  start=$(now_s)
+  mkdir -p "$(dirname "$dest")" "$(dirname "$log")"
+  rm -rf "$tmp"
+  say "fetching $what from Maven Central (log: $log)"
+  # shellcheck disable=SC2086 # BROKERS_MVN_ARGS is a list of extra flags on purpose
+  if ! mvn -B -f "$pom" ${BROKERS_MVN_ARGS:-} "$@" \
+    dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$tmp" >"$log" 2>&1; then
+    log_tail "$log" 40
+    rm -rf "$tmp"
+    die "mvn could not resolve $what (see $log). It needs Maven Central (a proxy goes in ~/.m2/settings.xml)."
+  fi
+  [ -f "$tmp/$expected" ] || die "mvn finished but $expected is missing in $tmp"
+  touch "$tmp/.complete"
+  rm -rf "$dest"
+  mv "$tmp" "$dest"
+  say "$(find "$dest" -name '*.jar' | wc -l) jars of $what cached in $dest after $(elapsed "$start")"
+}
+
 # Docker Compose is used only when an engine really answers (the CLI alone is not enough).
 docker_usable() {
   [ "${BROKERS_NO_DOCKER:-0}" != 1 ] || return 1

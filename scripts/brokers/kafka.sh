@@ -51,35 +51,15 @@ kafka_require_java() {
   fi
 }
 
-# Fetches kafka_2.13 and its runtime dependencies once into the cache, atomically.
+# Fetches kafka_2.13 and its runtime dependencies once into the cache.
 kafka_resolve() {
   if [ -f "$KAFKA_LIB/.complete" ]; then
     say "kafka: using cached Apache Kafka $KAFKA_VERSION jars in $KAFKA_LIB"
     return
   fi
-  if ! command -v mvn >/dev/null 2>&1; then
-    if is_root; then apt_install maven; else
-      die "mvn not found (needed once to fetch Kafka from Maven Central): run 'sudo apt-get install maven'"
-    fi
-  fi
-  local log="$KAFKA_DIR/resolve.log" tmp="$KAFKA_CACHE_DIR/lib.tmp.$$" start
-  start=$(now_s)
-  mkdir -p "$KAFKA_CACHE_DIR"
-  rm -rf "$tmp"
-  say "kafka: fetching org.apache.kafka:kafka_2.13:$KAFKA_VERSION and its dependencies from Maven Central (log: $log)"
-  # shellcheck disable=SC2086 # BROKERS_MVN_ARGS is a list of extra flags on purpose
-  if ! mvn -B -f "$BROKERS_DIR/kafka-pom.xml" ${BROKERS_MVN_ARGS:-} \
-    -Dkafka.version="$KAFKA_VERSION" -Dlog4j.version="$KAFKA_LOG4J_VERSION" \
-    dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$tmp" >"$log" 2>&1; then
-    log_tail "$log" 40
-    rm -rf "$tmp"
-    die "kafka: mvn could not resolve kafka_2.13:$KAFKA_VERSION (see $log). It needs Maven Central (a proxy goes in ~/.m2/settings.xml)."
-  fi
-  [ -f "$tmp/kafka_2.13-$KAFKA_VERSION.jar" ] || die "kafka: mvn finished but kafka_2.13-$KAFKA_VERSION.jar is missing in $tmp"
-  touch "$tmp/.complete"
-  rm -rf "$KAFKA_LIB"
-  mv "$tmp" "$KAFKA_LIB"
-  say "kafka: $(find "$KAFKA_LIB" -name '*.jar' | wc -l) jars cached in $KAFKA_LIB after $(elapsed "$start")"
+  maven_fetch "$BROKERS_DIR/kafka-pom.xml" "$KAFKA_LIB" "$KAFKA_DIR/resolve.log" \
+    "org.apache.kafka:kafka_2.13:$KAFKA_VERSION and its dependencies" "kafka_2.13-$KAFKA_VERSION.jar" \
+    -Dkafka.version="$KAFKA_VERSION" -Dlog4j.version="$KAFKA_LOG4J_VERSION"
 }
 
 kafka_write_config() {
