@@ -35,7 +35,6 @@ import amqp from 'amqplib';
 import type { Channel, ChannelModel } from 'amqplib';
 
 import { RabbitMqPool } from '../lib/rabbitmq/index.js';
-import type { RabbitMessaging } from '../lib/rabbitmq/subscribe-options.js';
 import { type BenchRow, round, writeBenchResults } from './bench-results.js';
 import {
   type BenchJob,
@@ -163,8 +162,7 @@ async function declareConsumeQueue(subject: Subject, admin: Channel, queue: stri
     await admin.assertQueue(queue, { durable: true });
     return;
   }
-  const pool = new RabbitMqPool({ url: AMQP_URL }, { name: 'bench-declare' }) as RabbitMqPool &
-    RabbitMessaging;
+  const pool = new RabbitMqPool({ url: AMQP_URL }, { name: 'bench-declare' });
   await pool.start();
   try {
     const subscription = await pool.subscribe({ queue, prefetch: PREFETCH }, async () => {

@@ -3,7 +3,6 @@ import type { Channel, ChannelModel, ConsumeMessage, GetMessage } from 'amqplib'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RabbitMqPool } from '../../../lib/rabbitmq/index.js';
 import type { RabbitMessage } from '../../../lib/rabbitmq/rabbit-message.js';
-import type { RabbitMessaging } from '../../../lib/rabbitmq/subscribe-options.js';
 import { amqpUrl } from '../../support/broker-env.js';
 import { javaClasspath, runJava, startJavaServer } from './support/java-client.js';
 import { adminConnection, eventually, testLogger, uniqueName } from './support/rabbitmq-admin.js';
@@ -138,14 +137,13 @@ describe('interoperability with the RabbitMQ Java client (real broker)', () => {
   });
 
   describe('with the pool', () => {
-    // RabbitMqPool implements RabbitMessaging (DESIGN §6); the type says which part is used here.
-    let pool: RabbitMqPool & RabbitMessaging;
+    let pool: RabbitMqPool;
 
     beforeAll(async () => {
       pool = new RabbitMqPool(
         { url: amqpUrl(), connectionName: uniqueName('it-java-interop') },
         { name: 'java-interop', logger: testLogger() },
-      ) as RabbitMqPool & RabbitMessaging;
+      );
       await pool.start();
     });
 
