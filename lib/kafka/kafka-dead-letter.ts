@@ -1,4 +1,5 @@
 import { errorMessage } from '../core/with-deadline.js';
+import { errorCode, failureText } from '../core/failure-headers.js';
 import { DeadLetterFailedError } from './errors/dead-letter-failed.error.js';
 import type {
   KafkaHeaders,
@@ -22,33 +23,6 @@ export const DEAD_LETTER_HEADERS = Object.freeze({
   failedAt: 'x-mq-failed-at',
 });
 
-/** Longest `x-mq-error` value, in UTF-8 bytes: headers travel with every copy of the record. */
-export const MAX_ERROR_HEADER_BYTES = 1024;
-
-const ELLIPSIS = '…';
-const encoder = new TextEncoder();
-
-/** `text` cut to at most `maxBytes` of UTF-8, on a character boundary, marked with an ellipsis. */
-export function truncateUtf8(text: string, maxBytes: number): string {
-  if (Buffer.byteLength(text) <= maxBytes) return text;
-  const room = new Uint8Array(Math.max(0, maxBytes - Buffer.byteLength(ELLIPSIS)));
-  // encodeInto writes whole characters only: `read` ends on a boundary (surrogate pairs included).
-  const { read } = encoder.encodeInto(text, room);
-  return text.slice(0, read) + ELLIPSIS;
-}
-
-/** The stable code of a thrown value: its string `code` (MqPoolError, Node's errno codes), else its class. */
-export function errorCode(error: unknown): string {
-  if (typeof error === 'object' && error !== null) {
-    const { code } = error as { code?: unknown };
-    if (typeof code === 'string' && code !== '') return code;
-    if (typeof code === 'number') return String(code);
-    const name = (error as { constructor?: { name?: unknown } }).constructor?.name;
-    if (typeof name === 'string' && name !== '' && name !== 'Object') return name;
-  }
-  return 'UNKNOWN';
-}
-
 /** Why a record is dead-lettered. */
 export interface DeadLetterReason {
   error: unknown;
@@ -71,7 +45,7 @@ export function deadLetterRecord(
   const h = DEAD_LETTER_HEADERS;
   const headers: KafkaHeaders = {
     ...message.headers,
-    [h.error]: truncateUtf8(scrub(errorMessage(reason.error)), MAX_ERROR_HEADER_BYTES),
+    [h.error]: failureText(reason.error, scrub),
     [h.errorCode]: errorCode(reason.error),
     [h.attempts]: String(reason.attempts),
     [h.sourceTopic]: source.topic,

@@ -1,4 +1,5 @@
 import type { ConsumeMessage, MessageProperties } from 'amqplib';
+import { errorCode, failureText } from '../core/failure-headers.js';
 import type { PublishOptions } from './publish-message.js';
 
 /**
@@ -17,9 +18,6 @@ export const RETRY_HEADER = Object.freeze({
   originalQueue: 'x-mq-original-queue',
   failedAt: 'x-mq-failed-at',
 });
-
-/** Enough to read why a message failed; a message is never a dump (and never carries a stack). */
-export const MAX_ERROR_HEADER_CHARS = 1024;
 
 /**
  * Headers never copied: `CC`/`BCC` would route the copy to those queues again, and the broker's
@@ -104,15 +102,14 @@ export function deadLetterCopy(
 ): Republish {
   const route = originalRoute(msg);
   const headers: Record<string, unknown> = {
-    [RETRY_HEADER.error]: errorText(cause.error),
+    [RETRY_HEADER.error]: failureText(cause.error),
+    [RETRY_HEADER.errorCode]: errorCode(cause.error),
     [RETRY_HEADER.attempts]: cause.attempts,
     [RETRY_HEADER.originalQueue]: cause.queue,
     [RETRY_HEADER.originalExchange]: route.exchange,
     [RETRY_HEADER.originalRoutingKey]: route.routingKey,
     [RETRY_HEADER.failedAt]: cause.failedAt.toISOString(),
   };
-  const code = (cause.error as { code?: unknown } | null)?.code;
-  if (typeof code === 'string') headers[RETRY_HEADER.errorCode] = code;
   const options = copyOptions(msg, headers);
   delete (options.headers as Record<string, unknown>)[RETRY_HEADER.attempt];
   return {
@@ -120,19 +117,6 @@ export function deadLetterCopy(
     routingKey: target.routingKey ?? route.routingKey,
     options,
   };
-}
-
-/** The error's message, cut to MAX_ERROR_HEADER_CHARS; never its stack. */
-export function errorText(error: unknown): string {
-  const text =
-    error instanceof Error
-      ? error.message
-      : typeof error === 'string'
-        ? error
-        : `a thrown ${error === null ? 'null' : typeof error} (not an Error)`;
-  return text.length > MAX_ERROR_HEADER_CHARS
-    ? `${text.slice(0, MAX_ERROR_HEADER_CHARS - 1)}…`
-    : text;
 }
 
 /**

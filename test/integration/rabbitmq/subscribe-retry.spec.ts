@@ -112,7 +112,7 @@ describe('RabbitMqPool.subscribe retries and dead letters (real broker)', () => 
     expect(dead!.properties.correlationId).toBe('c-1');
     expect(headers).toMatchObject({
       tenant: 'acme',
-      'x-mq-error': 'downstream unavailable',
+      'x-mq-error': 'Error: downstream unavailable',
       'x-mq-error-code': 'DOWNSTREAM',
       'x-mq-attempts': 3,
       'x-mq-original-queue': q,
@@ -145,7 +145,7 @@ describe('RabbitMqPool.subscribe retries and dead letters (real broker)', () => 
     await pool.sendToQueue(q, { id: 2 });
     const dead = await entities.take(`${q}.dlq`);
     expect(dead?.properties.headers).toMatchObject({
-      'x-mq-error': 'order has no lines',
+      'x-mq-error': 'InvalidOrderError: order has no lines',
       'x-mq-error-code': 'ORDER_INVALID',
       'x-mq-attempts': 1,
     });
@@ -276,7 +276,9 @@ describe('RabbitMqPool.subscribe retries and dead letters (real broker)', () => 
         await ch.bindQueue(dlxQueue, dlx, 'dead');
       });
       const dead = await entities.take(dlxQueue);
-      expect(dead?.properties.headers).toMatchObject({ 'x-mq-error': 'cannot handle' });
+      expect(dead?.properties.headers).toMatchObject({
+        'x-mq-error': 'NonRetriableError: cannot handle',
+      });
       expect(await eventually(async () => (await queueDepth(entities.admin, q)) === 0, 2_000)).toBe(
         true,
       );

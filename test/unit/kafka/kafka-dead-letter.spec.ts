@@ -2,12 +2,14 @@ import { describe, expect, it } from 'vitest';
 import { NonRetriableError } from '../../../lib/core/errors/non-retriable.error.js';
 import { DeadLetterFailedError } from '../../../lib/kafka/errors/dead-letter-failed.error.js';
 import {
-  deadLetterFailure,
-  deadLetterRecord,
   errorCode,
-  isUnknownTopicError,
   MAX_ERROR_HEADER_BYTES,
   truncateUtf8,
+} from '../../../lib/core/failure-headers.js';
+import {
+  deadLetterFailure,
+  deadLetterRecord,
+  isUnknownTopicError,
 } from '../../../lib/kafka/kafka-dead-letter.js';
 
 const source = { topic: 'orders', partition: 2, offset: '41' };

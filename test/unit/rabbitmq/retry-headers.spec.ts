@@ -1,13 +1,8 @@
 import type { ConsumeMessage } from 'amqplib';
 import { describe, expect, it } from 'vitest';
 import { NonRetriableError } from '../../../lib/core/errors/non-retriable.error.js';
-import {
-  attemptOf,
-  deadLetterCopy,
-  errorText,
-  MAX_ERROR_HEADER_CHARS,
-  retryCopy,
-} from '../../../lib/rabbitmq/retry-headers.js';
+import { failureText, MAX_ERROR_HEADER_BYTES } from '../../../lib/core/failure-headers.js';
+import { attemptOf, deadLetterCopy, retryCopy } from '../../../lib/rabbitmq/retry-headers.js';
 import { delayQueueName, retryDelays } from '../../../lib/rabbitmq/retry-queues.js';
 
 function delivery(
@@ -107,7 +102,7 @@ describe('retry and dead-letter headers', () => {
     expect(copy.routingKey).toBe('orders.created');
     expect(copy.options.headers).toEqual({
       tenant: 'a',
-      'x-mq-error': 'bad order',
+      'x-mq-error': 'NonRetriableError: bad order',
       'x-mq-error-code': 'MQ_MESSAGE_NON_RETRIABLE',
       'x-mq-attempts': 3,
       'x-mq-original-queue': 'q',
@@ -126,14 +121,16 @@ describe('retry and dead-letter headers', () => {
       },
     );
     expect(toQueue.routingKey).toBe('q.dlq');
-    expect(toQueue.options.headers).not.toHaveProperty('x-mq-error-code');
+    // A thrown string has no code: the header still says something searchable.
+    expect(toQueue.options.headers).toMatchObject({ 'x-mq-error-code': 'UNKNOWN' });
   });
 
-  it('the error header is the message, cut to ~1 KB, never a stack', () => {
+  it('the error header is the name and message, cut to ~1 KB, never a stack', () => {
     const long = new Error('x'.repeat(5_000));
-    expect(errorText(long)).toHaveLength(MAX_ERROR_HEADER_CHARS);
-    expect(errorText(new Error('boom'))).toBe('boom');
-    expect(errorText({ secret: 'y' })).toBe('a thrown object (not an Error)');
+    expect(Buffer.byteLength(failureText(long))).toBeLessThanOrEqual(MAX_ERROR_HEADER_BYTES);
+    expect(failureText(long)).not.toContain('\n    at ');
+    expect(failureText(new Error('boom'))).toBe('Error: boom');
+    expect(failureText({ secret: 'y' })).toBe('a thrown Object (not an Error)');
   });
 
   it('one delay queue per distinct delay', () => {
