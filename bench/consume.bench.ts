@@ -3,16 +3,19 @@
  *   consume   msgs/s draining a prefilled queue of persistent ~256-byte JSON messages, one handler,
  *             the same prefetch, an ack per message:
  *               - raw amqplib                  a channel, JSON.parse, ack (bench/consume-side.ts)
- *               - pool.subscribe()             this library's declarative handler, defaults
+ *               - pool.subscribe()             this library's handler API, defaults
+ *               - @RabbitSubscribe (ours)      the same through the decorator in a Nest 12 app
+ *                                              (MqPoolModule.forRoot defaults, bench/decorated-side.ts)
  *               - golevelup @RabbitSubscribe   @golevelup/nestjs-rabbitmq 9 in a Nest 11 app
  *   request   round-trip p50/p99 (and requests/s) of N callers each awaiting one request at a time,
  *             against one raw amqplib responder in this process (direct reply-to, the same for both):
  *               - pool.request()
  *               - golevelup request()          AmqpConnection.request()
- * Every measured run is a fresh child process (bench/consume-side.ts, bench/golevelup/golevelup-side.ts)
- * reporting JSON, so no subject inherits another's JIT, heap or connections; this process prefills the
- * queues, serves the requests and prints one table with the ratios the targets are stated in
- * (pool.subscribe() ≥ 0.9× raw and ≥ 1.0× golevelup). golevelup needs Nest 11 (the project is on
+ * Every measured run is a fresh child process (bench/consume-side.ts, bench/decorated-side.ts,
+ * bench/golevelup/golevelup-side.ts) reporting JSON, so no subject inherits another's JIT, heap or
+ * connections; this process prefills the queues, serves the requests and prints one table with the
+ * ratios the targets are stated in (the decorated handler ≥ 0.9× raw and ≥ 1.0× golevelup; also
+ * pool.subscribe()/raw). golevelup needs Nest 11 (the project is on
  * Nest 12): it lives in bench/golevelup/, installed here with `npm ci --prefix bench/golevelup` when
  * missing or stale.
  *
@@ -21,7 +24,7 @@
  *      run, default 20000), BENCH_WARMUP (consumed or requested before measuring, default 5000 / 1000),
  *      BENCH_PREFETCH (default 50), BENCH_REQUESTS (measured per request run, default 5000),
  *      BENCH_CONCURRENCY (request callers, default "1,64"), BENCH_ROUNDS (default 3, order rotated per
- *      round, each metric's median reported), BENCH_SUBJECTS (subset of raw,ours,golevelup),
+ *      round, each metric's median reported), BENCH_SUBJECTS (subset of raw,ours,decorated,golevelup),
  *      BENCH_SCENARIOS (subset of consume,request), BENCH_TRACE=1 (print every run's figures).
  * Also writes bench/results/consume.json (drawn by `npm run bench:chart`).
  */
@@ -53,7 +56,7 @@ const CONSUME_WARMUP = Number(process.env.BENCH_WARMUP ?? 5_000);
 const REQUEST_WARMUP = Number(process.env.BENCH_WARMUP ?? 1_000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const CONCURRENCY = (process.env.BENCH_CONCURRENCY ?? '1,64').split(',').map(Number);
-const SUBJECTS = (process.env.BENCH_SUBJECTS ?? 'raw,ours,golevelup')
+const SUBJECTS = (process.env.BENCH_SUBJECTS ?? 'raw,ours,decorated,golevelup')
   .split(',')
   .map((s) => s.trim());
 const SCENARIOS = (process.env.BENCH_SCENARIOS ?? 'consume,request')
@@ -65,7 +68,7 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const GOLEVELUP_DIR = join(ROOT, 'bench', 'golevelup');
 const BODY = 'b'.repeat(230);
 
-type Subject = 'raw' | 'ours' | 'golevelup';
+type Subject = 'raw' | 'ours' | 'decorated' | 'golevelup';
 
 interface SubjectSpec {
   readonly subject: Subject;
@@ -76,6 +79,7 @@ interface SubjectSpec {
 const CONSUMERS: readonly SubjectSpec[] = [
   { subject: 'raw', label: 'raw amqplib', script: 'bench/consume-side.ts' },
   { subject: 'ours', label: 'pool.subscribe()', script: 'bench/consume-side.ts' },
+  { subject: 'decorated', label: '@RabbitSubscribe (ours)', script: 'bench/decorated-side.ts' },
   {
     subject: 'golevelup',
     label: 'golevelup @RabbitSubscribe',
@@ -154,11 +158,12 @@ async function prefill(conn: ChannelModel, queue: string, count: number): Promis
 
 /**
  * Declares the consume queue as the subject would: `pool.subscribe()` may add arguments (its
- * dead-letter target), so it declares the queue itself (attached and cancelled while empty);
- * the others get a plain durable queue, which golevelup's `queueOptions: { durable: true }` matches.
+ * dead-letter target), so it declares the queue itself (attached and cancelled while empty), with
+ * the options the decorated handler passes it too; the others get a plain durable queue, which
+ * golevelup's `queueOptions: { durable: true }` matches.
  */
 async function declareConsumeQueue(subject: Subject, admin: Channel, queue: string): Promise<void> {
-  if (subject !== 'ours') {
+  if (subject !== 'ours' && subject !== 'decorated') {
     await admin.assertQueue(queue, { durable: true });
     return;
   }
@@ -284,21 +289,37 @@ async function main(): Promise<void> {
       );
     }
     const ours = medians.get('ours');
+    const decorated = medians.get('decorated');
     const raw = medians.get('raw');
     const golevelup = medians.get('golevelup');
     const parts: string[] = [];
+    if (decorated && raw) {
+      summary['consume.decoratedVsRaw'] = round(decorated.msgsPerSec / raw.msgsPerSec);
+      summary['consume.cpuDecoratedVsRaw'] = round(decorated.cpuUsPerMsg / raw.cpuUsPerMsg);
+      parts.push(
+        `@RabbitSubscribe/raw = ${fmt(decorated.msgsPerSec / raw.msgsPerSec, 2)}x (target >= 0.9), ` +
+          `CPU ${fmt(decorated.cpuUsPerMsg / raw.cpuUsPerMsg, 2)}x`,
+      );
+    }
+    if (decorated && golevelup) {
+      summary['consume.decoratedVsGolevelup'] = round(decorated.msgsPerSec / golevelup.msgsPerSec);
+      parts.push(
+        `@RabbitSubscribe/golevelup = ${fmt(decorated.msgsPerSec / golevelup.msgsPerSec, 2)}x (target >= 1.0), ` +
+          `CPU ${fmt(decorated.cpuUsPerMsg / golevelup.cpuUsPerMsg, 2)}x`,
+      );
+    }
     if (ours && raw) {
       summary['consume.oursVsRaw'] = round(ours.msgsPerSec / raw.msgsPerSec);
       summary['consume.cpuOursVsRaw'] = round(ours.cpuUsPerMsg / raw.cpuUsPerMsg);
       parts.push(
-        `pool.subscribe()/raw = ${fmt(ours.msgsPerSec / raw.msgsPerSec, 2)}x (target >= 0.9), ` +
+        `pool.subscribe()/raw = ${fmt(ours.msgsPerSec / raw.msgsPerSec, 2)}x, ` +
           `CPU ${fmt(ours.cpuUsPerMsg / raw.cpuUsPerMsg, 2)}x`,
       );
     }
     if (ours && golevelup) {
       summary['consume.oursVsGolevelup'] = round(ours.msgsPerSec / golevelup.msgsPerSec);
       parts.push(
-        `pool.subscribe()/golevelup = ${fmt(ours.msgsPerSec / golevelup.msgsPerSec, 2)}x (target >= 1.0), ` +
+        `pool.subscribe()/golevelup = ${fmt(ours.msgsPerSec / golevelup.msgsPerSec, 2)}x, ` +
           `CPU ${fmt(ours.cpuUsPerMsg / golevelup.cpuUsPerMsg, 2)}x`,
       );
     }
@@ -311,7 +332,7 @@ async function main(): Promise<void> {
         implementation: m.spec.label,
         scenario: 'consume',
         concurrency: PREFETCH,
-        ours: m.spec.subject === 'ours',
+        ours: m.spec.subject === 'ours' || m.spec.subject === 'decorated',
         metrics: { msgsPerSec: round(m.msgsPerSec, 1), cpuUsPerMsg: round(m.cpuUsPerMsg, 2) },
         ...(raw ? { ratios: { vsRaw: round(m.msgsPerSec / raw.msgsPerSec) } } : {}),
         samples: { msgsPerSec: m.runs.map((r) => round(r.msgsPerSec, 1)) },
