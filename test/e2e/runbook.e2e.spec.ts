@@ -159,9 +159,11 @@ function resolves(path: string, docs: unknown[]): boolean {
 
 /** Codes of the exported error classes; `code` is an instance field, so each class is constructed. */
 function exportedErrorCodes(): Set<string> {
-  // Stands for any constructor argument: property reads return it, string/number use gives 'x'.
+  // Stands for any constructor argument: property reads and calls return it (so `errors.map(…)`
+  // works too), string/number use gives 'x'.
   const anything: object = new Proxy(function () {}, {
     get: (_t, key) => (key === Symbol.toPrimitive ? () => 'x' : anything),
+    apply: () => anything,
   });
   const codes = new Set<string>();
   for (const value of Object.values(lib)) {
@@ -317,6 +319,18 @@ beforeAll(async () => {
     'a handled, a retried and a dead-lettered message',
   );
   await subscription.cancel();
+  // RPC: one request answered, one whose handler throws (an error reply).
+  const rpcQueue = unique('runbook-rpc');
+  const server = await rabbit.serveRpc<{ ok: boolean }, string>(
+    { queue: rpcQueue },
+    async ({ ok }) => {
+      if (!ok) throw new Error('refused');
+      return 'done';
+    },
+  );
+  await rabbit.request('', rpcQueue, { ok: true });
+  await rabbit.request('', rpcQueue, { ok: false }).catch(() => undefined);
+  await server.cancel();
   await rabbit.publish(unique('no-such-exchange'), 'x', 'lost').catch(() => undefined);
   await rabbit.withChannel(() => new Promise((r) => setTimeout(r, 700)));
   await waitFor(() => rabbit.stats().leaks >= 1, 5_000, 'a leak report');

@@ -300,11 +300,14 @@ describe('RabbitMQ RPC: request() and serveRpc() (real broker)', () => {
     );
     await expect(pool.request(exchange, 'b.key', 'echo')).resolves.toBe('echo');
     await expect(
-      pool.serveRpc({ queue: queueName(), routingKey: 'x' }, async () => 1),
-    ).rejects.toMatchObject({ code: 'MQ_POOL_INVALID_OPTIONS', key: 'serveRpc.routingKey' });
+      pool.serveRpc({ queue: 'rpc.no-exchange', routingKey: 'x' }, async () => 1),
+    ).rejects.toMatchObject({
+      code: 'MQ_POOL_INVALID_OPTIONS',
+      key: 'serveRpc(rpc.no-exchange).routingKey',
+    });
     await expect(
-      pool.serveRpc({ queue: queueName(), prefetch: 0 }, async () => 1),
-    ).rejects.toMatchObject({ key: 'serveRpc.prefetch' });
+      pool.serveRpc({ queue: 'rpc.bad-prefetch', prefetch: 0 }, async () => 1),
+    ).rejects.toMatchObject({ key: 'serveRpc(rpc.bad-prefetch).prefetch' });
     // A queue that exists with other properties: TopologyMismatchError, not a consumer on the wrong queue.
     await expect(
       pool.serveRpc({ queue, queueOptions: { durable: true } }, async () => 1),
