@@ -104,7 +104,7 @@ async function drive(
 }
 
 type Stats = {
-  orders: { published: number; consumed: number };
+  orders: { published: number; consumed: number; audited: number };
   events: { sent: number; consumed: number; transactions: number };
 };
 
@@ -205,13 +205,17 @@ async function tour(): Promise<void> {
   let stats = (await http('GET', '/stats')).json as Stats;
   const deadline = Date.now() + 30_000;
   while (
-    (stats.orders.consumed < stats.orders.published || stats.events.consumed < stats.events.sent) &&
+    (stats.orders.consumed < stats.orders.published ||
+      stats.orders.audited < stats.orders.published ||
+      stats.events.consumed < stats.events.sent) &&
     Date.now() < deadline
   ) {
     await sleep(250);
     stats = (await http('GET', '/stats')).json as Stats;
   }
-  console.log(`  orders  consumed ${stats.orders.consumed}/${stats.orders.published}`);
+  console.log(
+    `  orders  consumed ${stats.orders.consumed}/${stats.orders.published}, audited ${stats.orders.audited}/${stats.orders.published}`,
+  );
   console.log(
     `  events  consumed ${stats.events.consumed}/${stats.events.sent}, transactions committed ${stats.events.transactions}`,
   );
@@ -241,7 +245,10 @@ async function tour(): Promise<void> {
     console.log(`  ${row.slice(0, cut).padEnd(width)}  ${row.slice(cut + 1)}`);
   }
   const ok =
-    stats.orders.consumed >= ORDERS && stats.events.consumed >= EVENTS && health.status === 200;
+    stats.orders.consumed >= ORDERS &&
+    stats.orders.audited >= ORDERS &&
+    stats.events.consumed >= EVENTS &&
+    health.status === 200;
   console.log(ok ? green('\n✔ tour complete') : red('\n✘ tour incomplete: see above'));
   if (!ok) process.exitCode = 1;
 }

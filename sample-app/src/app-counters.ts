@@ -5,6 +5,7 @@ import { Injectable } from '@nestjs/common';
 export class AppCounters {
   ordersPublished = 0;
   ordersConsumed = 0;
+  ordersAudited = 0;
   eventsSent = 0;
   eventsConsumed = 0;
   transactionsCommitted = 0;

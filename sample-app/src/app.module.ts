@@ -10,8 +10,9 @@ import { HealthController } from './health/health.controller.js';
 import { OrdersController } from './orders/orders.controller.js';
 import { OrdersHandler } from './orders/orders.handler.js';
 import { OrdersService } from './orders/orders.service.js';
-import { OrdersTopology } from './orders/orders.topology.js';
-import { SHUTDOWN_DRAIN_TIMEOUT_MS } from './sample-config.js';
+import { OrdersBacklog } from './orders/orders-backlog.js';
+import { OrdersAuditConsumer } from './orders/orders-audit.consumer.js';
+import { AUDIT_QUEUE, ORDERS_EXCHANGE, SHUTDOWN_DRAIN_TIMEOUT_MS } from './sample-config.js';
 import { StatsController } from './stats/stats.controller.js';
 
 @Module({
@@ -27,6 +28,14 @@ import { StatsController } from './stats/stats.controller.js';
           url: config.get<string>('AMQP_URL', 'amqp://guest:guest@127.0.0.1:5672'),
           channelsPerConnection: 8,
           connectionName: 'sample-app',
+          // Declared at start, before any handler attaches, and again after every reconnect. The
+          // handler queues themselves are declared by @RabbitSubscribe/@RabbitRpc.
+          topology: {
+            exchanges: [{ name: ORDERS_EXCHANGE, type: 'topic', options: { durable: true } }],
+            // The audit queue lives as long as the app's consumer (a sample; a real audit trail is durable).
+            queues: [{ name: AUDIT_QUEUE, options: { durable: false, autoDelete: true } }],
+            bindings: [{ exchange: ORDERS_EXCHANGE, queue: AUDIT_QUEUE, routingKey: 'order.#' }],
+          },
         },
         kafka: {
           brokers: config.get<string>('KAFKA_BROKERS', '127.0.0.1:9092').split(','),
@@ -48,6 +57,13 @@ import { StatsController } from './stats/stats.controller.js';
     }),
   ],
   controllers: [OrdersController, EventsController, HealthController, StatsController],
-  providers: [AppCounters, OrdersService, OrdersTopology, OrdersHandler, EventsHandler],
+  providers: [
+    AppCounters,
+    OrdersService,
+    OrdersBacklog,
+    OrdersHandler,
+    OrdersAuditConsumer,
+    EventsHandler,
+  ],
 })
 export class AppModule {}

@@ -2,6 +2,8 @@
 export const ORDERS_EXCHANGE = 'sample.orders';
 /** Declared and bound by `@RabbitSubscribe` (with its retry queue and `${ORDERS_QUEUE}.dlq`). */
 export const ORDERS_QUEUE = 'sample.orders.fulfilment';
+/** Bound to every order event by `rabbitmq.topology`, read by the low-level `consume()` example. */
+export const AUDIT_QUEUE = 'sample.orders.audit';
 /** Served by `@RabbitRpc`; callers reach it through the default exchange with the queue name. */
 export const QUOTES_QUEUE = 'sample.orders.quotes';
 export const ORDER_CREATED_KEY = 'order.created';

@@ -21,12 +21,13 @@ describe('npm run demo -- --once', () => {
       maxBuffer: 16 * 1024 * 1024,
     });
     expect(stdout).toContain('ready: /health is up');
-    expect(stdout).toMatch(/orders {2}consumed 120\/120/);
+    expect(stdout).toMatch(/orders {2}consumed 120\/120, audited 120\/120/);
     expect(stdout).toMatch(/events {2}consumed 60\/60, transactions committed 10/);
     expect(stdout).toMatch(/"status": "ok"/);
     expect(stdout).toMatch(/mq_pool_channels\{pool="default",broker="rabbitmq",state="leased"\}/);
+    // Acked by the @RabbitSubscribe handler and by the low-level consume() audit example: 2 × 120.
     expect(stdout).toMatch(
-      /mq_consume_total\{pool="default",broker="rabbitmq",outcome="ack"\} +120/,
+      /mq_consume_total\{pool="default",broker="rabbitmq",outcome="ack"\} +240/,
     );
     expect(stdout).toContain('tour complete');
     expect(stdout).toMatch(/rabbitmq +pool "default": drained in \d+ ms/);

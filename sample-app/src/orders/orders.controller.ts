@@ -20,13 +20,13 @@ import { ORDER_CREATED_KEY, ORDERS_EXCHANGE, QUOTES_QUEUE } from '../sample-conf
 import { type Quote, QuoteRequestDto } from './order.dto.js';
 import type { NewOrder } from './order.js';
 import { OrdersService, toOrder } from './orders.service.js';
-import { OrdersTopology } from './orders.topology.js';
+import { OrdersBacklog } from './orders-backlog.js';
 
 @Controller('orders')
 export class OrdersController {
   constructor(
     private readonly orders: OrdersService,
-    private readonly topology: OrdersTopology,
+    private readonly backlogs: OrdersBacklog,
     private readonly counters: AppCounters,
     private readonly rabbit: RabbitMqPool,
   ) {}
@@ -81,6 +81,6 @@ export class OrdersController {
 
   @Get('backlog')
   async backlog(): Promise<{ backlog: number }> {
-    return { backlog: await this.topology.backlog() };
+    return { backlog: await this.backlogs.count() };
   }
 }

@@ -17,6 +17,7 @@ const validate = new ValidationPipe({ transform: true });
  * The declarative style: the library finds these methods at boot, declares and binds their
  * queues, attaches them once the pool is up, re-attaches them after a reconnect and drains them on
  * shutdown (running handlers finish and are acked). Readiness stays down until both are attached.
+ * `OrdersAuditConsumer` shows the low-level `pool.consume()` these replace.
  */
 @Injectable()
 export class OrdersHandler {
@@ -53,26 +54,3 @@ export class OrdersHandler {
     return { ...request, unitPrice, total: unitPrice * request.quantity };
   }
 }
-
-/*
- * The low-level API, for comparison: what `fulfil()` above replaces. `pool.consume()` gives the raw
- * amqplib message on a dedicated channel (re-attached after reconnects, drained on shutdown; ack on
- * resolve, nack on throw). Declaring, binding, parsing, validating, retries and dead-lettering are
- * then yours to write.
- *
- * @Injectable()
- * export class OrdersConsumer implements OnApplicationBootstrap {
- *   constructor(private readonly rabbit: RabbitMqPool, private readonly counters: AppCounters) {}
- *
- *   async onApplicationBootstrap(): Promise<void> {
- *     await this.rabbit.consume(
- *       ORDERS_QUEUE,
- *       async (message: ConsumeMessage) => {
- *         const order = JSON.parse(message.content.toString()) as OrderDto;
- *         this.counters.ordersConsumed++;
- *       },
- *       { prefetch: 50 },
- *     );
- *   }
- * }
- */

@@ -14,7 +14,11 @@ export class StatsController {
   stats(): Record<string, unknown> {
     const c = this.counters;
     return {
-      orders: { published: c.ordersPublished, consumed: c.ordersConsumed },
+      orders: {
+        published: c.ordersPublished,
+        consumed: c.ordersConsumed,
+        audited: c.ordersAudited,
+      },
       events: {
         sent: c.eventsSent,
         consumed: c.eventsConsumed,
